@@ -1,0 +1,116 @@
+"""The base every retail action derives from.
+
+How to adopt it: subclass :class:`RetailAction`, set ``action_name``, and implement
+:meth:`RetailAction.respond`, which runs in a worker thread with an open database session and
+returns a :class:`Reply`. The base resolves who is talking (unbound users get the binding
+instructions and nothing else), picks the reply language, maps domain exceptions to polite
+messages, and makes sure no traceback ever reaches the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.runtime import runtime
+from retail.access import Principal, language_for, principal_for
+from retail.clock import Clock
+from retail.errors import NotBound, RetailError
+from retail.i18n import reply_language, t
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Button:
+    """A reply button: its label, and the message (usually ``/intent{...}``) a tap sends back."""
+
+    title: str
+    payload: str
+
+
+@dataclass
+class Reply:
+    """What an action says (one or more messages, buttons on the last) and the events it sets."""
+
+    texts: list[str] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The current message as an action sees it."""
+
+    tracker: Tracker
+    session: Session
+    principal: Principal
+    language: str
+    clock: Clock
+
+    @property
+    def text(self) -> str:
+        return str(self.tracker.latest_message.get("text") or "")
+
+    def entity(self, name: str) -> str | None:
+        """The first value of an entity in the latest message, if any."""
+        value = next(self.tracker.get_latest_entity_values(name), None)
+        return str(value) if value is not None else None
+
+    def t(self, key: str, **params: Any) -> str:
+        """A message in this turn's language."""
+        return t(self.language, key, **params)
+
+
+def telegram_user_id(tracker: Tracker) -> int | None:
+    """The sender id is the Telegram user id (CONTRACT.md); anything else is nobody."""
+    sender = str(tracker.sender_id or "")
+    return int(sender) if sender.isdigit() else None
+
+
+class RetailAction(Action):
+    """Base of the retail actions; see the module docstring for how to use it."""
+
+    action_name = ""
+
+    def name(self) -> str:
+        return self.action_name
+
+    def respond(self, turn: Turn) -> Reply:
+        """Build the reply for a bound user (runs in a worker thread)."""
+        raise NotImplementedError
+
+    def _run_sync(self, tracker: Tracker) -> Reply:
+        text = str(tracker.latest_message.get("text") or "")
+        user_id = telegram_user_id(tracker)
+        language = reply_language(text, None)
+        try:
+            with runtime().database.session() as session:
+                if user_id is None:
+                    raise NotBound()
+                language = language_for(session, user_id, text)
+                principal = principal_for(session, user_id)
+                turn = Turn(tracker, session, principal, language, runtime().clock)
+                return self.respond(turn)
+        except RetailError as error:
+            return Reply(texts=[t(language, error.key, **error.params)])
+        except Exception:
+            log.exception("action failed", extra={"action": self.name()})
+            return Reply(texts=[t(language, "error.generic")])
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Run :meth:`respond` off the event loop and send what it says."""
+        reply = await asyncio.to_thread(self._run_sync, tracker)
+        for index, text in enumerate(reply.texts):
+            last = index == len(reply.texts) - 1
+            buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+            dispatcher.utter_message(text=text, buttons=buttons if last and buttons else None)
+        return reply.events

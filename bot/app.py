@@ -1,0 +1,109 @@
+"""The Telegram bot: wires python-telegram-bot to Rasa, the database and the HTTP API.
+
+Run it with ``python -m bot`` (``make run`` does, with everything else). Without
+TELEGRAM_BOT_TOKEN it talks to the local Bot API stand-in instead of Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.http_api import start_http_api
+from bot.processor import ChatOrderedProcessor
+from bot.rasa_client import RasaClient
+from bot.ratelimit import ChatRateLimiter
+from bot.services import SERVICES, Services
+from retail.clock import SystemClock
+from retail.db import Database
+from retail.settings import Settings
+
+log = logging.getLogger(__name__)
+HTTP_RUNNER = "http_runner"
+RETRY_EVERY_SECONDS = 20
+COMMANDS = [
+    BotCommand("start", "绑定 / Link your account"),
+    BotCommand("help", "帮助 / Help"),
+]
+
+
+def build_application(settings: Settings) -> Application:
+    """An Application configured from ``settings``; nothing connects until it starts."""
+
+    async def post_init(application: Application) -> None:
+        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
+        await rasa.start()
+        svc = Services(settings, Database(settings.database_url), rasa, SystemClock())
+        application.bot_data[SERVICES] = svc
+        application.bot_data[HTTP_RUNNER] = await start_http_api(
+            svc, settings.http_host, settings.http_port
+        )
+        await application.bot.set_my_commands(COMMANDS)
+        assert application.job_queue is not None
+        application.job_queue.run_repeating(
+            handlers.retry_failed, interval=RETRY_EVERY_SECONDS, first=RETRY_EVERY_SECONDS
+        )
+        log.warning(
+            "bot ready", extra={"api": settings.telegram_api_url, "mode": settings.bot_mode}
+        )
+
+    async def post_shutdown(application: Application) -> None:
+        runner = application.bot_data.pop(HTTP_RUNNER, None)
+        if runner is not None:
+            await runner.cleanup()
+        svc: Services | None = application.bot_data.pop(SERVICES, None)
+        if svc is not None:
+            await svc.rasa.close()
+            svc.database.dispose()
+
+    api = settings.telegram_api_url.rstrip("/")
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .concurrent_updates(ChatOrderedProcessor(settings.max_concurrent_updates))
+        .rate_limiter(
+            ChatRateLimiter(
+                overall_per_second=settings.overall_rate_per_second,
+                chat_per_second=settings.chat_rate_per_second,
+            )
+        )
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.add_handler(CommandHandler("start", handlers.on_start))
+    application.add_handler(MessageHandler(filters.CONTACT, handlers.on_contact))
+    application.add_handler(MessageHandler(filters.TEXT, handlers.on_text))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(MessageHandler(filters.VOICE | filters.AUDIO, handlers.on_voice))
+    application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND, handlers.on_other))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+def run(settings: Settings) -> None:
+    """Serve until interrupted: polling by default, a webhook when BOT_MODE=webhook."""
+    application = build_application(settings)
+    if settings.bot_mode == "webhook":
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,283 @@
+"""Telegram handlers: binding, text and button taps to Rasa, and everything else politely.
+
+One way through for every message: update -> claim (dedupe) -> binding check -> Rasa -> reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.rasa_client import RasaUnavailable
+from bot.rendering import payload_of, to_messages
+from bot.services import Services, services
+from retail import access, inbox
+from retail.errors import BindingFailed, NotBound
+from retail.i18n import reply_language, t
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE = 4000
+
+
+async def _language(svc: Services, user_id: int, text: str | None, fallback: str | None) -> str:
+    """Reply language: chosen, else the message's, else saved (Telegram's for strangers)."""
+    return await svc.db(lambda s: access.language_for(s, user_id, text, fallback=fallback))
+
+
+async def _is_bound(svc: Services, user_id: int) -> bool:
+    def check(session: object) -> bool:
+        try:
+            access.principal_for(session, user_id)  # type: ignore[arg-type]
+        except NotBound:
+            return False
+        return True
+
+    return await svc.db(check)
+
+
+def _contact_keyboard(language: str) -> ReplyKeyboardMarkup:
+    button = KeyboardButton(t(language, "bind.share_button"), request_contact=True)
+    return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
+async def _welcome(update: Update, language: str) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        t(language, "bind.welcome"), reply_markup=_contact_keyboard(language)
+    )
+
+
+async def _claim(svc: Services, update: Update, text: str, language: str) -> bool:
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    return await svc.db(
+        lambda s: inbox.claim_update(
+            s,
+            update_id=update.update_id,
+            telegram_user_id=user.id,
+            chat_id=chat.id,
+            text=text,
+            language=language,
+            clock=svc.clock,
+        )
+    )
+
+
+async def converse(
+    context: ContextTypes.DEFAULT_TYPE,
+    *,
+    update_id: int,
+    user_id: int,
+    chat_id: int,
+    text: str,
+    language: str,
+) -> bool:
+    """Send ``text`` to Rasa as ``user_id`` and deliver the replies; False if Rasa failed."""
+    svc = services(context)
+    metadata = {"update_id": update_id, "language": language}
+    try:
+        replies = await svc.rasa.send(str(user_id), text, metadata)
+    except RasaUnavailable as error:
+        log.warning("rasa unavailable", extra={"update_id": update_id, "error": str(error)})
+        await svc.db(lambda s: inbox.mark_failed(s, update_id))
+        return False
+    for message in to_messages(replies, svc.button_payloads):
+        await context.bot.send_message(chat_id, message.text, reply_markup=message.keyboard)
+    await svc.db(lambda s: inbox.mark_answered(s, update_id, clock=svc.clock))
+    return True
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text message: bound users go to Rasa; others get the binding instructions."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    svc = services(context)
+    language = await _language(svc, user.id, message.text, user.language_code)
+    if not await _claim(svc, update, message.text, language):
+        log.info("duplicate update ignored", extra={"update_id": update.update_id})
+        return
+    if not await _is_bound(svc, user.id):
+        await _welcome(update, language)
+        await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
+        return
+    if len(message.text) > MAX_MESSAGE:
+        await message.reply_text(t(language, "error.too_long", limit=MAX_MESSAGE))
+        await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
+        return
+    await svc.db(lambda s: access.remember_language(s, telegram_user_id=user.id, language=language))
+    await context.bot.send_chat_action(message.chat_id, "typing")
+    answered = await converse(
+        context,
+        update_id=update.update_id,
+        user_id=user.id,
+        chat_id=message.chat_id,
+        text=message.text,
+        language=language,
+    )
+    if not answered:
+        await message.reply_text(t(language, "error.backend_down"))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on an inline button: its payload goes to Rasa as the user's next message."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.data is None:
+        return
+    svc = services(context)
+    language = await _language(svc, user.id, None, user.language_code)
+    await query.answer()
+    if not await _claim(svc, update, query.data, language):
+        return
+    payload = payload_of(query.data, svc.button_payloads)
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
+    if payload is None or not await _is_bound(svc, user.id):
+        await context.bot.send_message(chat_id, t(language, "button.expired"))
+        await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
+        return
+    if query.message is not None:
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError:
+            log.info("could not remove buttons", extra={"update_id": update.update_id})
+    if not await converse(
+        context,
+        update_id=update.update_id,
+        user_id=user.id,
+        chat_id=chat_id,
+        text=payload,
+        language=language,
+    ):
+        await context.bot.send_message(chat_id, t(language, "error.backend_down"))
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/start`` shows how to bind; ``/start CODE`` binds with a one-time code."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    svc = services(context)
+    language = await _language(svc, user.id, None, user.language_code)
+    if not await _claim(svc, update, message.text or "/start", language):
+        return
+    code = context.args[0] if context.args else ""
+    if not code:
+        if await _is_bound(svc, user.id):
+            await message.reply_text(t(language, "bind.already"))
+        else:
+            await _welcome(update, language)
+    else:
+        await _bind_reply(
+            update,
+            language,
+            lambda s: access.bind_by_code(s, telegram_user_id=user.id, code=code, clock=svc.clock),
+            svc,
+        )
+    await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
+
+
+async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A shared contact binds the sender, but only if it is the sender's own."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.contact is None:
+        return
+    svc = services(context)
+    language = await _language(svc, user.id, None, user.language_code)
+    if not await _claim(svc, update, "", language):
+        return
+    contact = message.contact
+    await _bind_reply(
+        update,
+        language,
+        lambda s: access.bind_by_phone(
+            s,
+            telegram_user_id=user.id,
+            contact_user_id=contact.user_id,
+            phone=contact.phone_number,
+            clock=svc.clock,
+        ),
+        svc,
+    )
+    await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
+
+
+async def _bind_reply(update: Update, language: str, bind: object, svc: Services) -> None:
+    assert update.effective_message is not None
+    try:
+        principal = await svc.db(bind)  # type: ignore[arg-type]
+    except BindingFailed as failure:
+        reason = failure.params.get("reason")
+        key = {
+            "taken": "bind.taken",
+            "already": "bind.already",
+            "not_own_contact": "bind.not_own_contact",
+        }.get(str(reason), "bind.failed")
+        markup = _contact_keyboard(language) if key == "bind.not_own_contact" else None
+        await update.effective_message.reply_text(t(language, key), reply_markup=markup)
+        return
+    key = "bind.retailer_ok" if principal.is_retailer else "bind.manager_ok"
+    await update.effective_message.reply_text(
+        t(principal.language, key, name=principal.name), reply_markup=ReplyKeyboardRemove()
+    )
+
+
+async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Voice notes: not transcribed yet, so ask the user to type."""
+    await _unsupported(update, context, "error.voice_unsupported")
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos and the like: say what we can handle."""
+    await _unsupported(update, context, "error.unsupported_message")
+
+
+async def _unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    svc = services(context)
+    language = await _language(svc, user.id, message.caption, user.language_code)
+    if await _claim(svc, update, "", language):
+        await message.reply_text(t(language, key))
+        await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
+
+
+async def retry_failed(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: answer messages that arrived while Rasa or the action server was down."""
+    svc = services(context)
+    window = timedelta(minutes=svc.settings.retry_failed_within_minutes)
+    pending = await svc.db(
+        lambda s: [
+            (u.update_id, u.telegram_user_id, u.chat_id, u.text, u.language)
+            for u in inbox.updates_to_retry(s, clock=svc.clock, within=window)
+        ]
+    )
+    for update_id, user_id, chat_id, text, language in pending:
+        if not await converse(
+            context,
+            update_id=update_id,
+            user_id=user_id,
+            chat_id=chat_id,
+            text=text,
+            language=language,
+        ):
+            return
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log any unexpected error and tell the user something polite, never a traceback."""
+    log.error("handler failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        user = update.effective_user
+        language = reply_language(
+            update.effective_message.text if update.effective_message else None,
+            user.language_code if user else None,
+        )
+        try:
+            await context.bot.send_message(update.effective_chat.id, t(language, "error.generic"))
+        except TelegramError:
+            log.warning("could not send the error reply")

@@ -1,0 +1,13 @@
+# The application image: the bot and the action server (one image, two commands).
+FROM python:3.10-slim
+WORKDIR /app
+COPY requirements/app.txt requirements/app.txt
+RUN pip install --no-cache-dir -r requirements/app.txt
+COPY alembic.ini ./
+COPY retail retail
+COPY actions actions
+COPY bot bot
+COPY scripts scripts
+COPY data/demo data/demo
+ENV PYTHONPATH=/app PYTHONUNBUFFERED=1
+CMD ["python", "-m", "bot"]

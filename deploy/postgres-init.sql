@@ -1,0 +1,2 @@
+-- Rasa's tracker store lives in its own database beside the retail data.
+CREATE DATABASE rasa_tracker;

@@ -1,0 +1,1 @@
+"""Custom Rasa NLU graph components (run inside the Rasa server's own environment)."""

@@ -1,0 +1,94 @@
+"""Everything a user reads, in zh and en, plus money and time formatting.
+
+Texts live in ``retail/locales/<lang>.yml`` keyed by message id; a test keeps both files in step.
+Adapters call :func:`t` with a key and parameters; they never build user text themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from retail.clock import local
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+_LOCALES = Path(__file__).resolve().parent / "locales"
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_WEEKDAYS = {
+    "zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """The message catalog of one language (read once, on first use)."""
+    with (_LOCALES / f"{language}.yml").open(encoding="utf-8") as handle:
+        data: dict[str, str] = yaml.safe_load(handle)
+    return data
+
+
+def supported(language: str | None) -> str:
+    """``language`` if we have texts for it, else the default (Chinese)."""
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(language: str | None, key: str, **params: Any) -> str:
+    """The text of ``key`` in ``language`` with ``params`` filled in.
+
+    A missing key is a programming error and raises ``KeyError`` so tests catch it; a missing
+    parameter also raises, rather than showing a user ``{name}``.
+    """
+    return catalog(supported(language))[key].format(**params).strip()
+
+
+def detect_language(text: str | None) -> str | None:
+    """The language a message is written in: zh if it has any Chinese, en if it has English
+    words and no Chinese, otherwise ``None`` (digits, emoji, a button payload)."""
+    if not text or text.startswith("/"):
+        return None
+    if _CJK.search(text):
+        return "zh"
+    if _LATIN_WORD.search(text):
+        return "en"
+    return None
+
+
+def reply_language(text: str | None, saved: str | None) -> str:
+    """The language to answer in: that of the message, else the user's saved one."""
+    return detect_language(text) or supported(saved)
+
+
+def format_money(amount: Decimal | int | float) -> str:
+    """Money as users read it everywhere: ``¥1,234.00`` (``-¥12.50`` when negative)."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    return f"{sign}¥{abs(value):,.2f}"
+
+
+def format_percent(ratio: Decimal) -> str:
+    """A ratio as a percentage with one decimal: ``12.5%``."""
+    value = (ratio * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{value}%"
+
+
+def format_datetime(moment: datetime, language: str) -> str:
+    """A moment in Asia/Shanghai, e.g. ``11月24日(周二) 16:00`` / ``Tue 24 Nov 16:00``."""
+    at = local(moment)
+    weekday = _WEEKDAYS[supported(language)][at.weekday()]
+    if supported(language) == "zh":
+        return f"{at.month}月{at.day}日({weekday}) {at:%H:%M}"
+    return f"{weekday[:3]} {at.day} {at:%b} {at:%H:%M}"
+
+
+def weekday_name(weekday: int, language: str) -> str:
+    """The name of a weekday (0 = Monday) in ``language``."""
+    return _WEEKDAYS[supported(language)][weekday]

@@ -1,0 +1,1 @@
+"""Developer and operator tooling: training, seeding, running the whole stack."""

@@ -1,0 +1,33 @@
+"""Settings come from the environment, and .env.example documents every one."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+
+from retail import settings as settings_module
+from retail.settings import PROJECT_ROOT, Settings
+
+
+def test_every_environment_variable_is_documented() -> None:
+    read = set(re.findall(r'_env\w*\("(\w+)"', inspect.getsource(settings_module)))
+    documented = set(re.findall(r"^(\w+)=", (PROJECT_ROOT / ".env.example").read_text(), re.M))
+    assert read - documented == set()
+
+
+def test_without_a_token_the_bot_uses_the_local_standin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("TELEGRAM_API_URL", raising=False)
+    monkeypatch.setenv("STANDIN_PORT", "9999")
+    settings = Settings.from_env()
+    assert (settings.uses_standin, settings.telegram_api_url) == (True, "http://127.0.0.1:9999")
+
+
+def test_with_a_token_the_bot_uses_telegram(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.delenv("TELEGRAM_API_URL", raising=False)
+    settings = Settings.from_env()
+    assert (settings.uses_standin, settings.telegram_api_url) == (False, "https://api.telegram.org")
+    assert settings.bot_token == "123:abc"

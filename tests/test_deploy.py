@@ -1,0 +1,76 @@
+"""docker-compose.yml describes the production deployment; check its services and wiring."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return data
+
+
+def test_every_production_part_is_a_service(compose: dict[str, Any]) -> None:
+    assert {"postgres", "redis", "rasa", "actions", "bot"} <= set(compose["services"])
+
+
+def test_every_long_running_service_has_a_health_check(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    missing = [
+        name
+        for name in ("postgres", "redis", "rasa", "actions", "bot")
+        if "healthcheck" not in services[name]
+    ]
+    assert missing == []
+
+
+def test_services_wait_for_what_they_use(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["rasa"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["rasa"]["depends_on"]["actions"]["condition"] == "service_healthy"
+    assert services["bot"]["depends_on"]["rasa"]["condition"] == "service_healthy"
+
+
+def test_rasa_uses_the_sql_tracker_store_and_redis_lock_store(compose: dict[str, Any]) -> None:
+    endpoints = yaml.safe_load((ROOT / "deploy" / "endpoints.production.yml").read_text())
+    assert endpoints["tracker_store"]["type"] == "SQL"
+    assert endpoints["lock_store"]["type"] == "redis"
+    needed = set(
+        re.findall(r"\$\{(\w+)\}", (ROOT / "deploy" / "endpoints.production.yml").read_text())
+    )
+    assert needed <= set(compose["services"]["rasa"]["environment"])
+    env = compose["services"]["rasa"]["environment"]
+    assert (env["TRACKER_DB_HOST"], env["REDIS_HOST"]) == ("postgres", "redis")
+    assert env["ACTION_ENDPOINT_URL"] == "http://actions:5055/webhook"
+
+
+def test_the_bot_reaches_rasa_and_postgres_by_service_name(compose: dict[str, Any]) -> None:
+    env = compose["services"]["bot"]["environment"]
+    assert env["RASA_URL"] == "http://rasa:5005"
+    assert "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["BOT_MODE"] == "webhook"
+
+
+def test_secrets_come_from_the_environment_not_the_file(compose: dict[str, Any]) -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    for secret in ("POSTGRES_PASSWORD", "TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET"):
+        assert re.search(rf"\$\{{{secret}:\?", text), secret
+    documented = (ROOT / ".env.example").read_text()
+    variables = set(re.findall(r"\$\{(\w+)", text))
+    assert {v for v in variables if f"{v}=" not in documented} == set()
+
+
+def test_the_images_copy_files_that_exist() -> None:
+    for dockerfile in (ROOT / "deploy").glob("Dockerfile.*"):
+        for line in dockerfile.read_text().splitlines():
+            if line.startswith("COPY") and "models/" not in line:
+                sources = line.split()[1:-1]
+                assert all((ROOT / s).exists() for s in sources), line
