@@ -10,7 +10,7 @@ APP := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean
+.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -73,3 +73,6 @@ lock: ## Re-pin requirements/*.txt from requirements/*.in (in fresh environments
 
 clean: ## Remove the environments, models and local data
 	rm -rf .venv .venv-rasa models var .pytest_cache .ruff_cache .mypy_cache
+
+nlu-tables: .venv/.installed ## Regenerate the Jieba dictionary, lookup tables and synonyms from data/demo
+	@$(APP) -m scripts.nlu_tables

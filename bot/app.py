@@ -30,7 +30,6 @@ from retail.settings import Settings
 
 log = logging.getLogger(__name__)
 HTTP_RUNNER = "http_runner"
-RETRY_EVERY_SECONDS = 20
 COMMANDS = [
     BotCommand("start", "绑定 / Link your account"),
     BotCommand("help", "帮助 / Help"),
@@ -51,7 +50,9 @@ def build_application(settings: Settings) -> Application:
         await application.bot.set_my_commands(COMMANDS)
         assert application.job_queue is not None
         application.job_queue.run_repeating(
-            handlers.retry_failed, interval=RETRY_EVERY_SECONDS, first=RETRY_EVERY_SECONDS
+            handlers.retry_failed,
+            interval=settings.retry_failed_every_seconds,
+            first=settings.retry_failed_every_seconds,
         )
         log.warning(
             "bot ready", extra={"api": settings.telegram_api_url, "mode": settings.bot_mode}

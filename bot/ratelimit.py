@@ -40,7 +40,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     def __init__(
         self, *, overall_per_second: float, chat_per_second: float, max_retries: int = 3
     ) -> None:
-        self._overall = AsyncLimiter(max(1.0, overall_per_second), 1)
+        # One slot every 1/rate seconds: a bucket of size `rate` would let a burst of twice
+        # the rate through in the first second, which Telegram (and the stand-in) refuse.
+        self._overall = AsyncLimiter(1, 1 / max(1.0, overall_per_second))
         self._chat_period = 1 / chat_per_second if chat_per_second > 0 else 0.0
         self._chats: dict[int, AsyncLimiter] = {}
         self._max_retries = max_retries

@@ -1,6 +1,7 @@
 """Everything a user reads, in zh and en, plus money and time formatting.
 
-Texts live in ``retail/locales/<lang>.yml`` keyed by message id; a test keeps both files in step.
+Texts live in ``retail/locales/<lang>/<topic>.yml`` keyed by message id (one file per feature,
+so features don't edit the same file); a test keeps both languages in step.
 Adapters call :func:`t` with a key and parameters; they never build user text themselves.
 """
 
@@ -30,10 +31,19 @@ _WEEKDAYS = {
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """The message catalog of one language (read once, on first use)."""
-    with (_LOCALES / f"{language}.yml").open(encoding="utf-8") as handle:
-        data: dict[str, str] = yaml.safe_load(handle)
-    return data
+    """The message catalog of one language: every file of its folder (read once, on first use).
+
+    A key defined in two files is an error, so one feature cannot silently override another.
+    """
+    merged: dict[str, str] = {}
+    for path in sorted((_LOCALES / language).glob("*.yml")):
+        with path.open(encoding="utf-8") as handle:
+            data: dict[str, str] = yaml.safe_load(handle) or {}
+        clashes = merged.keys() & data.keys()
+        if clashes:
+            raise ValueError(f"{path.name} redefines {sorted(clashes)}")
+        merged.update(data)
+    return merged
 
 
 def supported(language: str | None) -> str:

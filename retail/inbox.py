@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from retail.clock import Clock
 from retail.models import InboundUpdate
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 10
 
 
 def claim_update(

@@ -51,6 +51,7 @@ class Settings:
     chat_rate_per_second: float = 1.0
     overall_rate_per_second: float = 30.0
     retry_failed_within_minutes: int = 15
+    retry_failed_every_seconds: float = 20.0
     log_level: str = "WARNING"
     demo_bot_token: str = field(default="100000001:retail-demo-token", repr=False)
 
@@ -86,6 +87,9 @@ class Settings:
             ),
             retry_failed_within_minutes=_env_int(
                 "RETRY_FAILED_WITHIN_MINUTES", defaults.retry_failed_within_minutes
+            ),
+            retry_failed_every_seconds=_env_float(
+                "RETRY_FAILED_EVERY_SECONDS", defaults.retry_failed_every_seconds
             ),
             log_level=_env("LOG_LEVEL", defaults.log_level),
             demo_bot_token=_env("DEMO_BOT_TOKEN", defaults.demo_bot_token),

@@ -1,0 +1,63 @@
+"""The whole assistant as separate processes, shared by every end-to-end test of a run.
+
+The trained model comes from ``make train`` (``make test`` trains first; it is trained here if
+missing). Ports are offset from the defaults so a running ``make run`` does not interfere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.standin import StandinClient
+from retail.clock import SystemClock
+from retail.db import Database
+from retail.schema import migrate
+from retail.seed import seed_demo
+from scripts import model
+from scripts.stack import Ports, Stack
+
+PORTS = Ports(rasa=15005, actions=15055, http=18080, standin=18081)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Action server, Rasa, the Bot API stand-in and the bot, on a freshly seeded database."""
+    model.train()
+    work: Path = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{work / 'retail.db'}"
+    migrate(url)
+    database = Database(url)
+    with database.session() as session:
+        seed_demo(session, SystemClock())
+    database.dispose()
+    env = {
+        "DATABASE_URL": url,
+        "TELEGRAM_BOT_TOKEN": "",
+        "TELEGRAM_API_URL": f"http://127.0.0.1:{PORTS.standin}",
+        "LOG_LEVEL": "INFO",
+        "RETRY_FAILED_EVERY_SECONDS": "2",
+    }
+    running = Stack(env=env, log_dir=work / "logs", ports=PORTS)
+    try:
+        running.start(progress=lambda line: print(line, flush=True))
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_database(stack: Stack) -> Iterator[Database]:
+    """The database the running stack uses, for checking what it wrote."""
+    database = Database(stack.env["DATABASE_URL"])
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+async def standin(stack: Stack) -> AsyncIterator[StandinClient]:
+    """A client of the running stand-in's test API."""
+    async with StandinClient(stack.standin_url) as client:
+        yield client

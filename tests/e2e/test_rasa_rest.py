@@ -1,0 +1,78 @@
+"""Rasa's REST webhook through the real Rasa server and action server to the database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.request
+
+import pytest
+from sqlalchemy import select
+
+from retail.db import Database
+from retail.i18n import format_money
+from retail.models import Product
+from scripts.stack import RASA, ROOT, Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def rest(stack: Stack, sender: str, text: str) -> list[dict[str, object]]:
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        replies: list[dict[str, object]] = json.loads(response.read())
+    return replies
+
+
+def wholesale(database: Database, spec: str) -> str:
+    with database.session() as session:
+        product = session.scalar(select(Product).where(Product.spec == spec))
+        return format_money(product.wholesale_per_carton)
+
+
+def test_zh_price_through_rest_comes_from_the_database(
+    stack: Stack, e2e_database: Database
+) -> None:
+    replies = rest(stack, "10001", "芙蓉王硬多少钱一条")
+    text = "\n".join(str(r.get("text", "")) for r in replies)
+    assert f"批发价:{wholesale(e2e_database, '芙蓉王(硬)')}/条" in text
+
+
+def test_en_price_through_rest_is_answered_in_english(stack: Stack, e2e_database: Database) -> None:
+    replies = rest(stack, "10002", "how much is Liqun per carton")
+    text = "\n".join(str(r.get("text", "")) for r in replies)
+    assert f"Wholesale: {wholesale(e2e_database, '利群(新版)')} per carton" in text
+
+
+def test_unbound_sender_gets_no_price_through_rest(stack: Stack, e2e_database: Database) -> None:
+    replies = rest(stack, "99999", "芙蓉王硬多少钱一条")
+    text = "\n".join(str(r.get("text", "")) for r in replies)
+    assert wholesale(e2e_database, "芙蓉王(硬)") not in text
+    assert "绑定" in text
+
+
+def test_rasa_training_data_validates() -> None:
+    result = subprocess.run(
+        [
+            str(RASA),
+            "data",
+            "validate",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data/nlu",
+            "data/rules",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -1,0 +1,119 @@
+"""Through the Bot API stand-in, the real bot, the real Rasa and action servers, and back."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from bot.standin import StandinClient
+from retail.db import Database
+from retail.i18n import format_money
+from retail.models import Product, Retailer, User
+from scripts.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+async def ask(standin: StandinClient, user_id: int, text: str, *, count: int = 1) -> list[str]:
+    """Send ``text`` as ``user_id`` and return the texts of the bot's next ``count`` messages."""
+    since = await standin.last_seq()
+    await standin.send_text(user_id, text)
+    sent = await standin.wait_for_messages(
+        user_id, count, since=since, timeout=30, methods={"sendMessage"}
+    )
+    return [str(m.get("text") or "") for m in sent]
+
+
+def wholesale(database: Database, spec: str) -> str:
+    with database.session() as session:
+        product = session.scalar(select(Product).where(Product.spec == spec))
+        return format_money(product.wholesale_per_carton)
+
+
+async def test_zh_price_question_is_answered_from_the_database(
+    standin: StandinClient, e2e_database: Database
+) -> None:
+    await standin.add_user(10001, first_name="张伟", language_code="zh-hans")
+    [reply] = await ask(standin, 10001, "芙蓉王硬多少钱一条")
+    assert f"批发价:{wholesale(e2e_database, '芙蓉王(硬)')}/条" in reply
+
+
+async def test_en_price_question_is_answered_in_english(
+    standin: StandinClient, e2e_database: Database
+) -> None:
+    await standin.add_user(10002, first_name="Li", language_code="zh-hans")
+    [reply] = await ask(standin, 10002, "how much is Liqun per carton?")
+    assert f"Wholesale: {wholesale(e2e_database, '利群(新版)')} per carton" in reply
+
+
+async def test_unbound_user_gets_binding_instructions_and_no_price(
+    standin: StandinClient, e2e_database: Database
+) -> None:
+    await standin.add_user(99999, first_name="Stranger", language_code="zh-hans")
+    [reply] = await ask(standin, 99999, "芙蓉王硬多少钱一条")
+    assert "绑定" in reply
+    assert wholesale(e2e_database, "芙蓉王(硬)") not in reply
+    transcript = await standin.transcript(99999)
+    assert transcript["reply_keyboard"] is not None
+
+
+async def test_binding_by_own_contact_then_asking(
+    standin: StandinClient, e2e_database: Database
+) -> None:
+    with e2e_database.session() as session:
+        phone = session.scalar(
+            select(User.phone).where(User.role == "retailer", User.telegram_user_id.is_(None))
+        )
+    await standin.add_user(30001, first_name="New", phone_number=phone, language_code="zh")
+    since = await standin.last_seq()
+    await standin.send_contact(30001, contact_user_id=40404, phone_number=phone)
+    [refused] = await standin.wait_for_messages(30001, 1, since=since, timeout=30)
+    assert "自己的手机号" in str(refused["text"])
+
+    since = await standin.last_seq()
+    await standin.send_contact(30001)
+    [bound] = await standin.wait_for_messages(30001, 1, since=since, timeout=30)
+    assert "绑定成功" in str(bound["text"])
+    [price] = await ask(standin, 30001, "白沙多少钱")
+    assert wholesale(e2e_database, "白沙(硬)") in price
+
+
+async def test_binding_by_one_time_code(standin: StandinClient, e2e_database: Database) -> None:
+    with e2e_database.session() as session:
+        shop = session.scalar(select(Retailer).where(Retailer.code == "R005"))
+        name = shop.owner or shop.name
+    await standin.add_user(30002, first_name="Code", language_code="zh")
+    [reply] = await ask(standin, 30002, "/start BIND5R05")
+    assert "绑定成功" in reply and name in reply
+    [again] = await ask(standin, 30003, "/start BIND5R05")
+    assert "没有成功" in again
+
+
+async def test_a_redelivered_update_is_answered_once(standin: StandinClient) -> None:
+    await standin.add_user(10001, first_name="张伟")
+    since = await standin.last_seq()
+    sent = await standin.send_text(10001, "你好")
+    await standin.wait_for_messages(10001, 1, since=since, timeout=30, methods={"sendMessage"})
+    await standin.resend_update(sent.update_id)
+    await asyncio.sleep(3)
+    replies = await standin.sent_messages(10001, since=since)
+    assert [m["method"] for m in replies if m["method"] == "sendMessage"] == ["sendMessage"]
+
+
+async def test_when_the_action_server_is_down_the_user_is_told_and_answered_later(
+    stack: Stack, standin: StandinClient, e2e_database: Database
+) -> None:
+    await standin.add_user(10002, first_name="Li")
+    stack.stop_one("actions")
+    try:
+        [busy] = await ask(standin, 10002, "双喜多少钱一条")
+        assert "稍后" in busy
+        since = await standin.last_seq()
+    finally:
+        stack.wait_ready(stack.start_actions(), timeout=60)
+    [late] = await standin.wait_for_messages(
+        10002, 1, since=since, timeout=30, methods={"sendMessage"}
+    )
+    assert wholesale(e2e_database, "双喜(硬)") in str(late["text"])
