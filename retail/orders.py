@@ -6,6 +6,8 @@ these queries.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -36,3 +38,8 @@ def ordered_product_ids(session: Session, principal: Principal, *, clock: Clock)
         return []
     order = open_order(session, principal.retailer_id, clock=clock)
     return [line.product_id for line in order.lines] if order else []
+
+
+def order_total(order: Order) -> Decimal:
+    """What the order costs: each line's quantity times its wholesale price per 条."""
+    return sum((line.unit_price * line.quantity for line in order.lines), Decimal("0.00"))

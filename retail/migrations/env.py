@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import create_engine, pool
@@ -14,7 +14,7 @@ from retail.settings import Settings
 config = context.config
 
 
-def render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Write our UTCDateTime as a plain DateTime so migrations never import the models."""
     if kind == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
