@@ -1,8 +1,8 @@
 """whole domain
 
-Revision ID: 108435d87700
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:08:21.662209
+Create Date: 2026-11-22 08:21:58.153790
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '108435d87700'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -179,6 +179,7 @@ def upgrade() -> None:
     sa.Column('chat_id', sa.BigInteger(), nullable=False),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('buttons', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('not_before', sa.DateTime(), nullable=False),
