@@ -7,12 +7,10 @@ import subprocess
 import urllib.request
 
 import pytest
-from sqlalchemy import select
 
 from retail.db import Database
-from retail.i18n import format_money
-from retail.models import Product
 from scripts.stack import RASA, ROOT, Stack
+from tests.e2e.helpers import wholesale
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +25,6 @@ def rest(stack: Stack, sender: str, text: str) -> list[dict[str, object]]:
     with urllib.request.urlopen(request, timeout=30) as response:
         replies: list[dict[str, object]] = json.loads(response.read())
     return replies
-
-
-def wholesale(database: Database, spec: str) -> str:
-    with database.session() as session:
-        product = session.scalar(select(Product).where(Product.spec == spec))
-        return format_money(product.wholesale_per_carton)
 
 
 def test_zh_price_through_rest_comes_from_the_database(

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.standin import StandinClient
 from retail.db import Database
-from retail.i18n import format_money
-from retail.models import Product, Retailer, User
+from retail.models import Retailer, User
 from scripts.stack import Stack
+from tests.e2e.helpers import wholesale
 
 pytestmark = pytest.mark.e2e
 
@@ -24,12 +24,6 @@ async def ask(standin: StandinClient, user_id: int, text: str, *, count: int = 1
         user_id, count, since=since, timeout=30, methods={"sendMessage"}
     )
     return [str(m.get("text") or "") for m in sent]
-
-
-def wholesale(database: Database, spec: str) -> str:
-    with database.session() as session:
-        product = session.scalar(select(Product).where(Product.spec == spec))
-        return format_money(product.wholesale_per_carton)
 
 
 async def test_zh_price_question_is_answered_from_the_database(
