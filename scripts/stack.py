@@ -71,9 +71,9 @@ class Stack:
     def child_env(self) -> dict[str, str]:
         """The environment every child sees: ours, plus the URLs that tie them together."""
         env = {**os.environ, **self.env}
-        env.setdefault("RASA_URL", self.rasa_url)
-        env.setdefault("HTTP_PORT", str(self.ports.http))
-        env.setdefault("STANDIN_PORT", str(self.ports.standin))
+        env["RASA_URL"] = self.rasa_url
+        env["HTTP_PORT"] = str(self.ports.http)
+        env["STANDIN_PORT"] = str(self.ports.standin)
         env["PYTHONPATH"] = str(ROOT)
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env

@@ -1,11 +1,13 @@
 """The whole assistant as separate processes, shared by every end-to-end test of a run.
 
 The trained model comes from ``make train`` (``make test`` trains first; it is trained here if
-missing). Ports are offset from the defaults so a running ``make run`` does not interfere.
+missing). Ports are picked free at start, so a running ``make run`` or a parallel test run
+does not interfere.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,13 +21,20 @@ from retail.seed import seed_demo
 from scripts import model
 from scripts.stack import Ports, Stack
 
-PORTS = Ports(rasa=15005, actions=15055, http=18080, standin=18081)
+
+def free_port() -> int:
+    """A port nobody listens on now, so parallel test runs never collide."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Action server, Rasa, the Bot API stand-in and the bot, on a freshly seeded database."""
     model.train()
+    ports = Ports(rasa=free_port(), actions=free_port(), http=free_port(), standin=free_port())
     work: Path = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{work / 'retail.db'}"
     migrate(url)
@@ -36,11 +45,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {
         "DATABASE_URL": url,
         "TELEGRAM_BOT_TOKEN": "",
-        "TELEGRAM_API_URL": f"http://127.0.0.1:{PORTS.standin}",
+        "TELEGRAM_API_URL": f"http://127.0.0.1:{ports.standin}",
         "LOG_LEVEL": "INFO",
         "RETRY_FAILED_EVERY_SECONDS": "2",
     }
-    running = Stack(env=env, log_dir=work / "logs", ports=PORTS)
+    running = Stack(env=env, log_dir=work / "logs", ports=ports)
     try:
         running.start(progress=lambda line: print(line, flush=True))
         yield running
