@@ -1,0 +1,49 @@
+"""E-settlement accounts, bank-reported balances and retailers' deposit claims."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from retail.models.base import Base, Money, UTCDateTime
+
+
+class SettlementAccount(Base):
+    """The bank-linked account (电子结算账户) the weekly order is deducted from."""
+
+    __tablename__ = "settlement_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"), unique=True)
+    bank: Mapped[str] = mapped_column(String(64))
+    account_masked: Mapped[str] = mapped_column(String(32))
+
+
+class BalanceSnapshot(Base):
+    """A balance as the bank reported it at a moment; ``snapshot_key`` makes feeds idempotent."""
+
+    __tablename__ = "balance_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("settlement_accounts.id"), index=True)
+    balance: Mapped[Decimal] = mapped_column(Money)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    feed: Mapped[str] = mapped_column(String(32))
+    snapshot_key: Mapped[str] = mapped_column(String(128), unique=True)
+
+
+class DepositClaim(Base):
+    """A retailer saying they deposited money: a claim for the manager to see, not a balance."""
+
+    __tablename__ = "deposit_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(String(512))

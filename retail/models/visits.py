@@ -1,0 +1,61 @@
+"""Visit notes of customer managers, what they found, and the follow-ups they promised."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from retail.models.base import Base, UTCDateTime
+
+
+class VisitNote(Base):
+    """One visit: who, which shop, when, the raw text as said, and the structured record."""
+
+    __tablename__ = "visit_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id"), index=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"), index=True)
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raw_text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(8), default="text")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    price_tags: Mapped[int] = mapped_column(Integer, default=0)
+    display_checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    deposit_reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("visit_notes.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    findings: Mapped[list[VisitFinding]] = relationship(cascade="all, delete-orphan")
+    follow_ups: Mapped[list[FollowUp]] = relationship(cascade="all, delete-orphan")
+
+
+class VisitFinding(Base):
+    """Something seen on a visit: a stock count, a stock-out, a suspected fake, a complaint..."""
+
+    __tablename__ = "visit_findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("visit_notes.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    cartons: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(512), default="")
+
+
+class FollowUp(Base):
+    """A promise made on a visit, due on a date, done or not."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("visit_notes.id"), index=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(String(512))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
