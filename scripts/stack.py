@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -39,6 +40,14 @@ class Process:
     popen: subprocess.Popen[bytes]
     ready_url: str
     log: Path
+
+
+def free_port() -> int:
+    """A localhost port nobody listens on now (tests run their stacks side by side)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _http_ok(url: str) -> bool:

@@ -7,7 +7,6 @@ does not interfere.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,15 +18,7 @@ from retail.db import Database
 from retail.schema import migrate
 from retail.seed import seed_demo
 from scripts import model
-from scripts.stack import Ports, Stack
-
-
-def free_port() -> int:
-    """A port nobody listens on now, so parallel test runs never collide."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from scripts.stack import Ports, Stack, free_port
 
 
 @pytest.fixture(scope="session")
