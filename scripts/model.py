@@ -8,6 +8,7 @@ calls this; a second run with nothing changed returns at once.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import subprocess
 import sys
@@ -46,15 +47,27 @@ def is_current() -> bool:
 
 
 def train(*, force: bool = False) -> bool:
-    """Train if needed (or if ``force``); True if a training ran."""
+    """Train if needed (or if ``force``); True if a training ran.
+
+    One training at a time: a second ``make train`` waits for the first (2 cores) and then finds
+    the model current. The fingerprint is taken before training, so inputs edited while Rasa
+    trains make the next run train again instead of being marked as trained.
+    """
+    MODELS.mkdir(exist_ok=True)
+    with (MODELS / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _train_locked(force=force)
+
+
+def _train_locked(*, force: bool) -> bool:
     if not force and is_current():
         print(f"model is up to date ({MODEL.relative_to(ROOT)})", flush=True)
         return False
+    trained_inputs = fingerprint()
     print(
         "training the Rasa model (a few minutes on 2 cores; Rasa shows its progress)...", flush=True
     )
     started = time.monotonic()
-    MODELS.mkdir(exist_ok=True)
     command = [
         str(RASA),
         "train",
@@ -73,7 +86,7 @@ def train(*, force: bool = False) -> bool:
         "--force",
     ]
     subprocess.run(command, cwd=ROOT, check=True)
-    FINGERPRINT.write_text(fingerprint() + "\n")
+    FINGERPRINT.write_text(trained_inputs + "\n")
     print(f"trained in {time.monotonic() - started:.0f} s", flush=True)
     return True
 
