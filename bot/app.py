@@ -6,6 +6,7 @@ TELEGRAM_BOT_TOKEN it talks to the local Bot API stand-in instead of Telegram.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import BotCommand, Update
@@ -23,7 +24,9 @@ from bot.http_api import start_http_api
 from bot.processor import ChatOrderedProcessor
 from bot.rasa_client import RasaClient
 from bot.ratelimit import ChatRateLimiter
+from bot.sender import start_reminder_jobs
 from bot.services import SERVICES, Services
+from bot.voice import VOICE, Listener, VoiceConfigError
 from retail.clock import SystemClock
 from retail.db import Database
 from retail.settings import Settings
@@ -40,6 +43,11 @@ def build_application(settings: Settings) -> Application:
     """An Application configured from ``settings``; nothing connects until it starts."""
 
     async def post_init(application: Application) -> None:
+        try:
+            application.bot_data[VOICE] = await asyncio.to_thread(Listener.from_settings, settings)
+        except VoiceConfigError as error:
+            log.critical("voice engine not usable", extra={"error": str(error)})
+            raise
         rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
         await rasa.start()
         svc = Services(settings, Database(settings.database_url), rasa, SystemClock())
@@ -54,11 +62,18 @@ def build_application(settings: Settings) -> Application:
             interval=settings.retry_failed_every_seconds,
             first=settings.retry_failed_every_seconds,
         )
+        if settings.sender_in_bot:
+            start_reminder_jobs(
+                application, database=svc.database, clock=svc.clock, settings=settings
+            )
         log.warning(
             "bot ready", extra={"api": settings.telegram_api_url, "mode": settings.bot_mode}
         )
 
     async def post_shutdown(application: Application) -> None:
+        listening: Listener | None = application.bot_data.pop(VOICE, None)
+        if listening is not None:
+            await asyncio.to_thread(listening.close)
         runner = application.bot_data.pop(HTTP_RUNNER, None)
         if runner is not None:
             await runner.cleanup()

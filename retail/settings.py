@@ -28,6 +28,10 @@ def _env_float(name: str, default: float) -> float:
     return float(_env(name, str(default)))
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "true" if default else "false").lower() in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration shared by the bot, the action server and the tools."""
@@ -53,6 +57,25 @@ class Settings:
     retry_failed_within_minutes: int = 15
     retry_failed_every_seconds: float = 20.0
     log_level: str = "WARNING"
+    reminder_first_lead_hours: float = 6.0
+    reminder_last_call_minutes: float = 60.0
+    reminder_order_open: bool = True
+    reminder_quiet_hours: str = "21:00-08:00"
+    reminder_daily_cap: int = 2
+    reminder_plan_every_seconds: float = 60.0
+    sender_in_bot: bool = True
+    sender_rate_per_second: float = 30.0
+    sender_batch_size: int = 30
+    outbox_lease_seconds: float = 60.0
+    outbox_max_attempts: int = 6
+    outbox_retry_base_seconds: float = 2.0
+    outbox_poll_seconds: float = 1.0
+    voice_engine: str = "none"
+    voice_model_path: str = ""
+    voice_dir: str = str(PROJECT_ROOT / "var" / "voice")
+    voice_max_seconds: int = 180
+    voice_workers: int = 1
+    staff_token: str = field(default="", repr=False)
     demo_bot_token: str = field(default="100000001:retail-demo-token", repr=False)
 
     @classmethod
@@ -92,6 +115,35 @@ class Settings:
                 "RETRY_FAILED_EVERY_SECONDS", defaults.retry_failed_every_seconds
             ),
             log_level=_env("LOG_LEVEL", defaults.log_level),
+            reminder_first_lead_hours=_env_float(
+                "REMINDER_FIRST_LEAD_HOURS", defaults.reminder_first_lead_hours
+            ),
+            reminder_last_call_minutes=_env_float(
+                "REMINDER_LAST_CALL_MINUTES", defaults.reminder_last_call_minutes
+            ),
+            reminder_order_open=_env_bool("REMINDER_ORDER_OPEN", defaults.reminder_order_open),
+            reminder_quiet_hours=_env("REMINDER_QUIET_HOURS", defaults.reminder_quiet_hours),
+            reminder_daily_cap=_env_int("REMINDER_DAILY_CAP", defaults.reminder_daily_cap),
+            reminder_plan_every_seconds=_env_float(
+                "REMINDER_PLAN_EVERY_SECONDS", defaults.reminder_plan_every_seconds
+            ),
+            sender_in_bot=_env_bool("SENDER_IN_BOT", defaults.sender_in_bot),
+            sender_rate_per_second=_env_float(
+                "SENDER_RATE_PER_SECOND", defaults.sender_rate_per_second
+            ),
+            sender_batch_size=_env_int("SENDER_BATCH_SIZE", defaults.sender_batch_size),
+            outbox_lease_seconds=_env_float("OUTBOX_LEASE_SECONDS", defaults.outbox_lease_seconds),
+            outbox_max_attempts=_env_int("OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts),
+            outbox_retry_base_seconds=_env_float(
+                "OUTBOX_RETRY_BASE_SECONDS", defaults.outbox_retry_base_seconds
+            ),
+            outbox_poll_seconds=_env_float("OUTBOX_POLL_SECONDS", defaults.outbox_poll_seconds),
+            voice_engine=_env("VOICE_ENGINE", defaults.voice_engine).lower(),
+            voice_model_path=_env("VOICE_MODEL_PATH", defaults.voice_model_path),
+            voice_dir=_env("VOICE_DIR", defaults.voice_dir),
+            voice_max_seconds=_env_int("VOICE_MAX_SECONDS", defaults.voice_max_seconds),
+            voice_workers=_env_int("VOICE_WORKERS", defaults.voice_workers),
+            staff_token=_env("STAFF_TOKEN", ""),
             demo_bot_token=_env("DEMO_BOT_TOKEN", defaults.demo_bot_token),
         )
 

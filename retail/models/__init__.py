@@ -2,7 +2,7 @@
 
 from retail.models.base import Base, UTCDateTime
 from retail.models.catalog import Contact, Policy, Product, ProductAlias, StarQuota
-from retail.models.orders import Order, OrderAudit, OrderLine
+from retail.models.orders import Order, OrderAudit, OrderChangePlan, OrderLine
 from retail.models.people import BindingCode, Manager, Retailer, User
 from retail.models.reminders import OutboxMessage, ReminderPreference
 from retail.models.settlement import BalanceSnapshot, DepositClaim, SettlementAccount
@@ -21,6 +21,7 @@ __all__ = [
     "ManagerRequest",
     "Order",
     "OrderAudit",
+    "OrderChangePlan",
     "OrderLine",
     "OutboxMessage",
     "Policy",
@@ -30,8 +31,8 @@ __all__ = [
     "Retailer",
     "SettlementAccount",
     "StarQuota",
-    "User",
     "UTCDateTime",
+    "User",
     "VisitFinding",
     "VisitNote",
 ]

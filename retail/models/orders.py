@@ -35,7 +35,7 @@ class Order(Base):
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy declares it
 
 
 class OrderLine(Base):
@@ -68,3 +68,26 @@ class OrderAudit(Base):
     new_quantity: Mapped[int | None] = mapped_column(Integer)
     source_message: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OrderChangePlan(Base):
+    """An order change shown to a user for confirmation, and what became of it.
+
+    Kept in the database (not in Rasa's tracker) so a restart of Rasa, the action server or the
+    bot loses nothing: the confirm button carries only ``id``. ``status`` is ``pending`` until
+    the user confirms (``applied``) or cancels (``cancelled``), or a newer change replaces it
+    (``superseded``); ``plan`` holds the per-line changes exactly as they were shown.
+    """
+
+    __tablename__ = "order_change_plans"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    request_message: Mapped[str] = mapped_column(String(64), default="")
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -51,3 +51,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str] = mapped_column(String(256), default="")
+    # Claiming (retail/outbox.py): who holds the row, and until when it is worth sending.
+    cycle: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    claimed_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    priority: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Delivery figures: 429s met, and sends interrupted by a crash (possibly delivered twice).
+    throttled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    interrupted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

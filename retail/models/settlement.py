@@ -47,3 +47,19 @@ class DepositClaim(Base):
     amount: Mapped[Decimal | None] = mapped_column(Money)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     message: Mapped[str] = mapped_column(String(512))
+
+
+class FeedToken(Base):
+    """A secret that lets one bank feed post balances; only its SHA-256 is stored.
+
+    A feed may hold several live tokens so a bank can rotate without downtime.
+    """
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed: Mapped[str] = mapped_column(String(32), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

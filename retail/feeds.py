@@ -1,0 +1,322 @@
+"""Bank balance feeds: balance snapshots from the banks, and the tokens that let them post.
+
+A feed sends rows of ``retailer_code, balance, reported_at[, snapshot_id]`` (JSON through the
+HTTP API, or CSV through ``scripts/import_balances.py``). Every valid row becomes a
+:class:`~retail.models.BalanceSnapshot`; its ``snapshot_key`` (the feed's ``snapshot_id``, or
+the row's content when there is none) makes a re-sent snapshot a counted duplicate instead of a
+second row. Malformed rows are rejected one by one with a reason and the valid rest is stored,
+so one typo does not hold back a whole bank's morning file.
+
+Each feed authenticates with its own token; only the token's SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from retail.clock import SHANGHAI, Clock
+from retail.errors import RecordNotFound
+from retail.i18n import t
+from retail.models import BalanceSnapshot, Order, Retailer, SettlementAccount
+from retail.models.settlement import FeedToken
+
+MAX_ROWS = 10_000
+FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+SNAPSHOT_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")
+AMOUNT = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
+FUTURE_TOLERANCE = timedelta(minutes=5)
+FIELDS = ("retailer_code", "balance", "reported_at")
+
+
+class FeedError(ValueError):
+    """The payload as a whole cannot be read (not rows, too many rows, a bad feed name)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def message(self, language: str) -> str:
+        """The reason, in ``language``."""
+        return t(language, f"feed.error.{self.code}", **self.params)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row was rejected: its number, what was wrong (``code``), with which field."""
+
+    row: int
+    code: str
+    field: str
+    value: str = ""
+
+    def message(self, language: str) -> str:
+        """The reason, in ``language`` (feed.error.<code> in the locale files)."""
+        return t(
+            language, f"feed.error.{self.code}", row=self.row, field=self.field, value=self.value
+        )
+
+
+@dataclass
+class FeedReport:
+    """What an import did: rows received, newly stored, already stored, and rejected."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[RowProblem] = field(default_factory=list)
+
+    def summary(self, language: str) -> str:
+        """One line for people: "12 rows: 10 stored, 1 duplicates, 1 rejected."."""
+        return t(
+            language,
+            "feed.report",
+            received=self.received,
+            stored=self.stored,
+            duplicates=self.duplicates,
+            rejected=len(self.rejected),
+        )
+
+    def as_json(self, language: str) -> dict[str, Any]:
+        """The report as the HTTP API returns it, reasons in ``language``."""
+        return {
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": [
+                {"row": p.row, "field": p.field, "code": p.code, "message": p.message(language)}
+                for p in self.rejected
+            ],
+            "summary": self.summary(language),
+        }
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    retailer_code: str
+    balance: Decimal
+    reported_at: datetime
+    snapshot_id: str
+
+
+def check_feed_name(feed: str) -> str:
+    """``feed`` if it is a valid feed name (lowercase letters, digits, - and _; 32 at most)."""
+    if not FEED_NAME.match(feed):
+        raise FeedError("invalid_body")
+    return feed
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def parse_time(text: str) -> datetime | None:
+    """An ISO 8601 time; without an offset it is taken as Asia/Shanghai. None if unreadable."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
+
+
+def _parse(number: int, raw: Mapping[str, Any], now: datetime) -> _Row | RowProblem:
+    values = {name: _text(raw.get(name)) for name in (*FIELDS, "snapshot_id")}
+    for name in FIELDS:
+        if not values[name]:
+            return RowProblem(number, "missing", name)
+    if not AMOUNT.match(values["balance"]):
+        return RowProblem(number, "bad_amount", "balance", values["balance"][:40])
+    reported_at = parse_time(values["reported_at"])
+    if reported_at is None:
+        return RowProblem(number, "bad_time", "reported_at", values["reported_at"][:40])
+    if reported_at > now + FUTURE_TOLERANCE:
+        return RowProblem(number, "future_time", "reported_at", values["reported_at"][:40])
+    snapshot_id = values["snapshot_id"]
+    if snapshot_id and not SNAPSHOT_ID.match(snapshot_id):
+        return RowProblem(number, "bad_key", "snapshot_id", snapshot_id[:40])
+    return _Row(
+        number, values["retailer_code"], Decimal(values["balance"]), reported_at, snapshot_id
+    )
+
+
+def _accounts(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(codes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        query = (
+            select(Retailer.code, SettlementAccount.id)
+            .join(SettlementAccount, SettlementAccount.retailer_id == Retailer.id)
+            .where(Retailer.code.in_(wanted[start : start + 500]))
+        )
+        found.update({code: account_id for code, account_id in session.execute(query)})
+    return found
+
+
+def snapshot_key(feed: str, row: _Row) -> str:
+    """The feed's own snapshot id, or (without one) the row's content: what makes a re-sent
+    snapshot recognisable."""
+    if row.snapshot_id:
+        return f"{feed}:{row.snapshot_id}"
+    moment = row.reported_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{feed}:{row.retailer_code}:{moment}:{row.balance:.2f}"[:128]
+
+
+def import_balances(
+    session: Session,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    feed: str,
+    clock: Clock,
+    numbers: Iterable[int] | None = None,
+) -> FeedReport:
+    """Store the valid rows of a feed as balance snapshots; report the rest row by row.
+
+    Idempotent: a snapshot already stored (same key) is counted as a duplicate, never stored
+    twice, also when two deliveries of the same file race. ``numbers`` are the row numbers to
+    report (CSV line numbers); by default rows count from 1.
+    """
+    check_feed_name(feed)
+    now = clock.now()
+    listed = list(rows)
+    if len(listed) > MAX_ROWS:
+        raise FeedError("too_many_rows", limit=MAX_ROWS)
+    row_numbers = list(numbers) if numbers is not None else list(range(1, len(listed) + 1))
+    report = FeedReport(received=len(listed))
+    parsed: list[_Row] = []
+    for number, raw in zip(row_numbers, listed, strict=True):
+        if not isinstance(raw, Mapping):
+            report.rejected.append(RowProblem(number, "missing", "retailer_code"))
+            continue
+        result = _parse(number, raw, now)
+        if isinstance(result, RowProblem):
+            report.rejected.append(result)
+        else:
+            parsed.append(result)
+    accounts = _accounts(session, (r.retailer_code for r in parsed))
+    values: list[dict[str, Any]] = []
+    for row in parsed:
+        account_id = accounts.get(row.retailer_code)
+        if account_id is None:
+            report.rejected.append(
+                RowProblem(row.number, "unknown_retailer", "retailer_code", row.retailer_code[:40])
+            )
+            continue
+        values.append(
+            {
+                "account_id": account_id,
+                "balance": row.balance,
+                "reported_at": row.reported_at,
+                "received_at": now,
+                "feed": feed,
+                "snapshot_key": snapshot_key(feed, row),
+            }
+        )
+    report.rejected.sort(key=lambda p: p.row)
+    report.stored = _insert_new(session, values)
+    report.duplicates = len(values) - report.stored
+    return report
+
+
+def _insert_new(session: Session, values: list[dict[str, Any]]) -> int:
+    if not values:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(BalanceSnapshot)
+        .on_conflict_do_nothing(index_elements=["snapshot_key"])
+        .returning(BalanceSnapshot.id)
+    )
+    stored = 0
+    for start in range(0, len(values), 500):
+        stored += len(session.execute(statement, values[start : start + 500]).all())
+    return stored
+
+
+def import_balances_csv(session: Session, text: str, *, feed: str, clock: Clock) -> FeedReport:
+    """Import a CSV file with a header row (retailer_code, balance, reported_at[, snapshot_id]);
+    rejected rows are reported by their line number in the file."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if reader.fieldnames is None or not set(FIELDS) <= {f.strip() for f in reader.fieldnames}:
+        raise FeedError("invalid_body")
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    for record in reader:
+        if not any(_text(v) for v in record.values()):
+            continue
+        rows.append({(k or "").strip(): v for k, v in record.items()})
+        numbers.append(reader.line_num)
+    return import_balances(session, rows, feed=feed, clock=clock, numbers=numbers)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_feed_token(session: Session, *, feed: str, clock: Clock) -> str:
+    """A new secret token for ``feed``; only its hash is stored, so show it once and keep it.
+
+    Older tokens of the feed stay valid until revoked, so a bank can switch without a gap.
+    """
+    check_feed_name(feed)
+    token = f"{feed}.{secrets.token_urlsafe(32)}"
+    session.add(FeedToken(feed=feed, token_hash=_hash(token), created_at=clock.now()))
+    session.flush()
+    return token
+
+
+def revoke_feed_tokens(session: Session, *, feed: str, clock: Clock) -> int:
+    """Revoke every live token of ``feed``; how many."""
+    statement = (
+        update(FeedToken)
+        .where(FeedToken.feed == feed, FeedToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def authenticate_feed(session: Session, *, feed: str, token: str, clock: Clock) -> bool:
+    """True if ``token`` is a live token of ``feed`` (and note when it was last used)."""
+    if not token or not FEED_NAME.match(feed):
+        return False
+    row = session.scalar(
+        select(FeedToken).where(
+            FeedToken.token_hash == _hash(token), FeedToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not secrets.compare_digest(row.feed, feed):
+        return False
+    row.last_used_at = clock.now()
+    return True
+
+
+def record_deduction_result(
+    session: Session, *, retailer_code: str, cycle: str, succeeded: bool, clock: Clock
+) -> Order:
+    """The company reports how an order's deduction went; a failure makes the planner notify
+    the retailer and escalate to their manager (retail.reminders)."""
+    order = session.scalar(
+        select(Order)
+        .join(Retailer, Retailer.id == Order.retailer_id)
+        .where(Retailer.code == retailer_code, Order.cycle == cycle)
+    )
+    if order is None:
+        raise RecordNotFound()
+    order.status = "deducted" if succeeded else "deduct_failed"
+    session.flush()
+    return order

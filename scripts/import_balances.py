@@ -1,0 +1,77 @@
+"""Import a bank's balance file, or manage the tokens bank feeds post with.
+
+    python -m scripts.import_balances balances.csv --feed bank-a     # import a CSV file
+    python -m scripts.import_balances --issue-token bank-a          # print a new feed token
+    python -m scripts.import_balances --revoke bank-a               # revoke a feed's tokens
+
+The CSV has a header row: ``retailer_code,balance,reported_at[,snapshot_id]``; times are ISO
+8601 (without an offset they are Asia/Shanghai). Importing the same file twice stores nothing
+new. Rejected rows are listed with their line number and reason; the exit status is 1 if any
+row was rejected, 2 if the file could not be read at all. The database is DATABASE_URL's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from retail import feeds
+from retail.clock import SystemClock
+from retail.db import Database
+from retail.i18n import supported
+from retail.settings import Settings
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.import_balances",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", nargs="?", type=Path, help="CSV file to import")
+    parser.add_argument("--feed", default="manual", help="feed name the snapshots come from")
+    parser.add_argument("--issue-token", metavar="FEED", help="issue a new token for FEED")
+    parser.add_argument("--revoke", metavar="FEED", help="revoke every token of FEED")
+    parser.add_argument("--lang", default=None, help="language of the report (zh or en)")
+    args = parser.parse_args(argv)
+    if not (args.file or args.issue_token or args.revoke):
+        parser.error("give a CSV file, --issue-token FEED or --revoke FEED")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    args = parse_args(argv)
+    settings = Settings.from_env()
+    language = supported(args.lang or settings.default_language)
+    database = Database(settings.database_url)
+    clock = SystemClock()
+    try:
+        if args.issue_token:
+            with database.session() as session:
+                token = feeds.issue_feed_token(session, feed=args.issue_token, clock=clock)
+            print(token)
+            return 0
+        if args.revoke:
+            with database.session() as session:
+                count = feeds.revoke_feed_tokens(session, feed=args.revoke, clock=clock)
+            print(f"revoked {count}")
+            return 0
+        text = args.file.read_text(encoding="utf-8-sig")
+        with database.session() as session:
+            report = feeds.import_balances_csv(session, text, feed=args.feed, clock=clock)
+    except feeds.FeedError as error:
+        print(error.message(language), file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    print(report.summary(language))
+    for problem in report.rejected:
+        print(problem.message(language))
+    return 1 if report.rejected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

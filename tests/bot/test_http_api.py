@@ -1,0 +1,232 @@
+"""The HTTP API on a real aiohttp server: the balance feed endpoint and the staff figures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import pytest_asyncio
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.http_api import create_http_app
+from bot.rasa_client import RasaClient
+from bot.services import Services
+from retail import feeds, outbox
+from retail.clock import FixedClock
+from retail.db import Database
+from retail.models import BalanceSnapshot
+from retail.settings import Settings
+
+ROW = {"retailer_code": "R001", "balance": "3100.00", "reported_at": "2026-11-24T09:30:00+08:00"}
+
+
+@dataclass
+class Api:
+    """A running HTTP API, a client session, and a token of feed "bank-a"."""
+
+    url: str
+    http: aiohttp.ClientSession
+    token: str
+
+    async def post(self, path: str, **kwargs: Any) -> tuple[int, Any]:
+        async with self.http.post(self.url + path, **kwargs) as response:
+            return response.status, await response.json()
+
+    async def get(self, path: str, **kwargs: Any) -> tuple[int, str, str]:
+        async with self.http.get(self.url + path, **kwargs) as response:
+            return response.status, response.content_type, await response.text()
+
+
+async def _serve(db: Database, clock: FixedClock, settings: Settings) -> AsyncIterator[Api]:
+    with db.session() as session:
+        token = feeds.issue_feed_token(session, feed="bank-a", clock=clock)
+    svc = Services(settings, db, RasaClient("http://127.0.0.1:9", timeout=1), clock)
+    runner = web.AppRunner(create_http_app(svc), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    async with aiohttp.ClientSession() as http:
+        yield Api(f"http://{host}:{port}", http, token)
+    await runner.cleanup()
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def api(db: Database, clock: FixedClock) -> AsyncIterator[Api]:
+    async for running in _serve(db, clock, Settings(database_url=db.url)):
+        yield running
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def guarded(db: Database, clock: FixedClock) -> AsyncIterator[Api]:
+    async for running in _serve(db, clock, Settings(database_url=db.url, staff_token="s3cret")):
+        yield running
+
+
+def _snapshots(db: Database) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(BalanceSnapshot)) or 0)
+
+
+async def test_feed_without_or_with_a_wrong_token_is_refused(api: Api, db: Database) -> None:
+    before = _snapshots(db)
+    body = {"rows": [ROW]}
+
+    missing = await api.post("/api/feeds/bank-a/balances", json=body)
+    wrong = await api.post(
+        "/api/feeds/bank-a/balances", json=body, headers={"Authorization": "Bearer nope"}
+    )
+    other_feed = await api.post(
+        "/api/feeds/bank-b/balances",
+        json=body,
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+
+    assert [status for status, _ in (missing, wrong, other_feed)] == [401, 401, 401]
+    assert missing[1] == {"error": "unauthorized"}
+    assert _snapshots(db) == before
+
+
+async def test_the_same_snapshot_posted_twice_is_stored_once(api: Api, db: Database) -> None:
+    before = _snapshots(db)
+    auth = {"Authorization": f"Bearer {api.token}"}
+    body = {"rows": [{**ROW, "snapshot_id": "2026-11-24-0001"}]}
+
+    first = await api.post("/api/feeds/bank-a/balances", json=body, headers=auth)
+    again = await api.post("/api/feeds/bank-a/balances", json=body, headers=auth)
+
+    assert first == (
+        200,
+        {
+            "received": 1,
+            "stored": 1,
+            "duplicates": 0,
+            "rejected": [],
+            "summary": "共 1 行:新存入 1 行,重复 0 行,拒收 0 行。",
+        },
+    )
+    assert (again[1]["stored"], again[1]["duplicates"]) == (0, 1)
+    assert _snapshots(db) == before + 1
+
+
+async def test_malformed_rows_are_reported_and_good_ones_kept(api: Api, db: Database) -> None:
+    auth = {"Authorization": f"Bearer {api.token}"}
+    rows = [ROW, {**ROW, "balance": "12.345"}, {"retailer_code": "R002", "balance": "1"}]
+
+    status, report = await api.post(
+        "/api/feeds/bank-a/balances?lang=en", json={"rows": rows}, headers=auth
+    )
+
+    assert (status, report["stored"]) == (200, 1)
+    assert report["rejected"] == [
+        {
+            "row": 2,
+            "field": "balance",
+            "code": "bad_amount",
+            "message": 'Row 2: balance "12.345" is not a valid amount '
+            "(not negative, at most two decimals).",
+        },
+        {
+            "row": 3,
+            "field": "reported_at",
+            "code": "missing",
+            "message": 'Row 3: "reported_at" is missing.',
+        },
+    ]
+
+
+async def test_a_csv_body_is_accepted_and_an_unreadable_one_refused(api: Api) -> None:
+    auth = {"Authorization": f"Bearer {api.token}"}
+    csv_text = "retailer_code,balance,reported_at\nR002,9000.00,2026-11-24T09:00\n"
+
+    ok = await api.post(
+        "/api/feeds/bank-a/balances",
+        data=csv_text.encode(),
+        headers={**auth, "Content-Type": "text/csv"},
+    )
+    broken = await api.post(
+        "/api/feeds/bank-a/balances",
+        data=b"{not json",
+        headers={**auth, "Content-Type": "application/json"},
+    )
+
+    assert (ok[0], ok[1]["stored"]) == (200, 1)
+    assert (broken[0], broken[1]["error"]) == (400, "invalid_body")
+
+
+def _delivery_history(db: Database, clock: FixedClock) -> None:
+    """Three messages today: one delivered, one blocked, one failed for good."""
+    with db.session() as session:
+        ids = [
+            outbox.enqueue(
+                session,
+                dedupe_key=f"R001:manager_reminder:2026-W48:{n}",
+                kind="manager_reminder",
+                chat_id=10001,
+                language="zh",
+                text="请存款",
+                clock=clock,
+            ).id
+            for n in range(3)
+        ]
+        outbox.mark_sent(session, ids[0], telegram_message_id=5, clock=clock)
+        outbox.mark_blocked(session, ids[1], error="403", clock=clock)
+        outbox.mark_failed(
+            session,
+            ids[2],
+            error="400",
+            clock=clock,
+            retry_base=timedelta(seconds=1),
+            max_attempts=1,
+        )
+
+
+async def test_staff_figures_count_todays_deliveries(
+    api: Api, db: Database, clock: FixedClock
+) -> None:
+    _delivery_history(db, clock)
+
+    async with api.http.get(api.url + "/staff/reminders/figures?days=3") as response:
+        status, figures = response.status, await response.json()
+
+    assert status == 200
+    assert [day["date"] for day in figures["days"]] == ["2026-11-22", "2026-11-23", "2026-11-24"]
+    assert figures["days"][-1] == {
+        "date": "2026-11-24",
+        "sent": 1,
+        "failed": 1,
+        "blocked": 1,
+        "throttled": 0,
+        "interrupted": 0,
+        "funded_after_reminder": 0,
+        "sent_by_kind": {"manager_reminder": 1},
+    }
+    assert figures["totals"]["sent"] == 1
+    assert figures["backlog"] == {"pending": 0, "claimed": 0, "sending": 0}
+
+
+async def test_staff_page_is_self_contained_html_with_a_chart(
+    api: Api, db: Database, clock: FixedClock
+) -> None:
+    _delivery_history(db, clock)
+
+    status, content_type, page = await api.get("/staff/reminders?lang=en")
+
+    assert (status, content_type) == (200, "text/html")
+    assert "<svg" in page and "Reminder delivery" in page
+    assert "<script" not in page and "src=" not in page and "https://" not in page
+
+
+async def test_staff_views_need_the_staff_token_when_one_is_set(guarded: Api) -> None:
+    without = await guarded.get("/staff/reminders/figures")
+    wrong = await guarded.get("/staff/reminders", headers={"Authorization": "Bearer x"})
+    bearer = await guarded.get(
+        "/staff/reminders/figures", headers={"Authorization": "Bearer s3cret"}
+    )
+    query = await guarded.get("/staff/reminders?token=s3cret")
+
+    assert [r[0] for r in (without, wrong, bearer, query)] == [401, 401, 200, 200]
