@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
@@ -35,8 +36,12 @@ def normalise(text: str) -> str:
     return _STRIP.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
+@lru_cache(maxsize=8192)
 def pinyin_key(text: str) -> str:
-    """Toneless pinyin of the normalised text, so homophone typos still match (芙容王 = 芙蓉王)."""
+    """Toneless pinyin of the normalised text, so homophone typos still match (芙容王 = 芙蓉王).
+
+    Cached: every resolution computes it for each catalog name, and names rarely change.
+    """
     return "".join(lazy_pinyin(normalise(text)))
 
 

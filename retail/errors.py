@@ -49,3 +49,44 @@ class WrongRole(RetailError):
     """The request is for another kind of user (a manager asking a retailer-only thing)."""
 
     key = "error.wrong_role"
+
+
+class OrderClosed(RetailError):
+    """The order window is shut: no line can change until ``opens_at`` (None if unknown)."""
+
+    key = "order.closed"
+
+
+class OrderLineRejected(RetailError):
+    """One requested line change breaks a rule; the other lines of the same message still apply.
+
+    ``reason`` names the rule (the message key is ``order.reject.<reason>``); the other
+    parameters say what is allowed instead (a quota, the stock, a replacement).
+    """
+
+    key = "order.reject"
+
+
+class QuotaExceeded(OrderLineRejected):
+    """A limited product over the retailer's star-level quota (控量)."""
+
+
+class ProductDiscontinued(OrderLineRejected):
+    """A discontinued product cannot be ordered; ``replacement`` names what replaced it."""
+
+
+class InsufficientStock(OrderLineRejected):
+    """The warehouse cannot supply the increase; ``available`` says how much it can."""
+
+
+class PlanUnavailable(RetailError):
+    """A confirmation that can no longer be applied: ``reason`` is unknown, expired, superseded,
+    applied or cancelled. Nothing was written."""
+
+    key = "order.plan.unavailable"
+
+
+class OrderBusy(RetailError):
+    """The order kept changing under us (every optimistic retry met a newer version)."""
+
+    key = "order.busy"
