@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
-from actions.base import Reply, RetailAction, Turn
+from actions.base import Button, Reply, RetailAction, Turn
+from actions.conversation import intent_of, offered_confirmation, payload, user_text
+from actions.policy import render_policy
+from actions.prices import render_quote
+from actions.support import status_reply
 from retail.access import choose_language
-from retail.i18n import detect_language
+from retail.catalog import resolve_products
+from retail.i18n import LANGUAGES
+from retail.policies import answer_policy
+from retail.prices import quotes_for
+
+FALLBACK_POLICY_CONFIDENCE = 0.7
+"""A message the NLU could not place is answered from a policy only when this sure."""
+
+FALLBACK_PRODUCT_CONFIDENCE = 0.95
+FALLBACK_PRODUCT_MAX_LENGTH = 16
+"""A short message that is just a product name (硬芙) gets that product's price."""
+
+_RETAILER_MENU = (
+    ("menu.price", "ask_price"),
+    ("menu.order", "order_show"),
+    ("menu.settlement", "settlement_status"),
+    ("menu.policy", "ask_policy"),
+    ("menu.prefs", "reminder_prefs"),
+    ("menu.manager", "contact_manager"),
+)
+_OTHER_MENU = (("menu.price", "ask_price"), ("menu.policy", "ask_policy"))
+
+
+def menu_buttons(turn: Turn) -> list[Button]:
+    """What this user can ask for, as one-tap buttons (retailers get their own shop's items)."""
+    items = _RETAILER_MENU if turn.principal.is_retailer else _OTHER_MENU
+    return [Button(turn.t(key), payload(intent)) for key, intent in items]
 
 
 class ActionSay(RetailAction):
@@ -33,28 +63,68 @@ class ActionThank(ActionSay):
     message_key = "thank"
 
 
-class ActionHelp(ActionSay):
+class ActionHelp(RetailAction):
+    """What the assistant can do, with a button for each."""
+
     action_name = "action_help"
-    message_key = "help"
+
+    def respond(self, turn: Turn) -> Reply:
+        return Reply(texts=[turn.t("help")], buttons=menu_buttons(turn))
 
 
-class ActionOutOfScope(ActionSay):
+class ActionOutOfScope(RetailAction):
+    """Something we do not do: say so, and offer what we do, in the user's language."""
+
     action_name = "action_out_of_scope"
-    message_key = "out_of_scope"
+
+    def respond(self, turn: Turn) -> Reply:
+        return Reply(texts=[turn.t("out_of_scope")], buttons=menu_buttons(turn))
 
 
-class ActionFallback(ActionSay):
-    """Low NLU or dialogue confidence: say so and point at help, in the user's language."""
+class ActionFallback(RetailAction):
+    """Low NLU or dialogue confidence: still answer if the words plainly name a policy or a
+    product; otherwise say we did not understand and offer the menu."""
 
     action_name = "action_fallback"
-    message_key = "fallback"
+
+    def respond(self, turn: Turn) -> Reply:
+        text = user_text(turn)
+        status = status_reply(turn)
+        if status is not None:
+            return status
+        if text:
+            answer = answer_policy(
+                turn.session,
+                turn.principal,
+                text,
+                language=turn.language,
+                clock=turn.clock,
+                intent=intent_of(turn),
+            )
+            if answer is not None and answer.confidence >= FALLBACK_POLICY_CONFIDENCE:
+                return Reply(texts=[render_policy(turn, answer)])
+            if len(text) <= FALLBACK_PRODUCT_MAX_LENGTH:
+                matches = resolve_products(turn.session, text)
+                if len(matches) == 1 and matches[0].confidence >= FALLBACK_PRODUCT_CONFIDENCE:
+                    [found] = quotes_for(turn.session, turn.principal, [matches[0].product])
+                    return Reply(texts=[render_quote(turn, found)])
+        return Reply(texts=[turn.t("fallback")], buttons=menu_buttons(turn))
 
 
-class ActionAck(ActionSay):
-    """An affirm or deny with nothing pending to confirm."""
+class ActionAck(RetailAction):
+    """An affirm or deny with no order change pending. If the last reply offered one of the
+    tap-to-confirm choices (a deposit claim, a reminder setting, a request to the manager), a
+    typed yes does not pretend to save it: it points at the button; a typed no cancels it."""
 
     action_name = "action_ack"
-    message_key = "ack"
+
+    def respond(self, turn: Turn) -> Reply:
+        offer = offered_confirmation(turn.tracker)
+        if offer is None:
+            return Reply(texts=[turn.t("ack")])
+        if intent_of(turn) == "deny":
+            return Reply(texts=[turn.t("support.cancelled")])
+        return Reply(texts=[turn.t("ack.tap_to_confirm", button=offer)])
 
 
 class ActionComingSoon(ActionSay):
@@ -68,22 +138,33 @@ _ENGLISH = ("英文", "英语", "english")
 _CHINESE = ("中文", "汉语", "普通话", "chinese", "mandarin")
 
 
-def requested_language(text: str) -> str:
-    """Which language a set_language message asks for (说英文 / speak Chinese)."""
+def requested_language(text: str) -> str | None:
+    """Which language a set_language message names (说英文 / speak Chinese), or None when it
+    names none: a message the NLU only guessed to be about language must not pin one."""
     lowered = text.lower()
     if any(word in lowered for word in _ENGLISH):
         return "en"
     if any(word in lowered for word in _CHINESE):
         return "zh"
-    return detect_language(text) or "zh"
+    return None
 
 
 class ActionSetLanguage(RetailAction):
-    """Remember the language the user asked for, and confirm in it."""
+    """Remember the language the user asked for and confirm in it; if the message names no
+    language, ask which one (a tap on 中文 / English answers)."""
 
     action_name = "action_set_language"
 
     def respond(self, turn: Turn) -> Reply:
-        language = requested_language(turn.text)
+        tapped = turn.entity("ref")
+        language = tapped if tapped in LANGUAGES else requested_language(user_text(turn))
+        if language is None:
+            return Reply(
+                texts=[turn.t("language.ask")],
+                buttons=[
+                    Button("中文", payload("set_language", "zh")),
+                    Button("English", payload("set_language", "en")),
+                ],
+            )
         choose_language(turn.session, turn.principal, language)
         return Reply(texts=[Turn(**{**turn.__dict__, "language": language}).t("language.set")])

@@ -1,18 +1,36 @@
-"""Price questions: wholesale per 条, suggested retail per 包 and per 条, margin, status."""
+"""Price questions: one product, a comparison, a brand's or a price tier's list.
+
+Figures are wholesale per 条, suggested retail per 包 and per 条, and the margin; a limited
+product shows the asking retailer's own quota, a discontinued one its replacement (with the
+replacement's price). :func:`retail.prices.read_price_question` decides which answer fits.
+"""
 
 from __future__ import annotations
 
 from actions.base import Reply, RetailAction, Turn
+from actions.conversation import user_text
 from retail.catalog import PriceQuote, quote_price
 from retail.errors import ProductNotFound
 from retail.i18n import format_money, format_percent
 from retail.orders import ordered_product_ids
+from retail.prices import (
+    brand_price_list,
+    compare_margins,
+    pack_price_list,
+    quotes_for,
+    read_price_question,
+    tier_price_list,
+)
+
+
+def _spec(turn: Turn, quote: PriceQuote) -> str:
+    return f"{quote.name_en} ({quote.spec})" if turn.language == "en" else quote.spec
 
 
 def render_quote(turn: Turn, quote: PriceQuote) -> str:
     """The price answer for one product, in the turn's language."""
     english = turn.language == "en"
-    spec = f"{quote.name_en} ({quote.spec})" if english else quote.spec
+    spec = _spec(turn, quote)
     lines = [
         turn.t(
             "price.quote",
@@ -40,30 +58,134 @@ def render_quote(turn: Turn, quote: PriceQuote) -> str:
     return "\n".join(lines)
 
 
+def _note(turn: Turn, quote: PriceQuote) -> str:
+    """A short status note for a list line: limited (with quota) or discontinued."""
+    if quote.status == "discontinued":
+        return turn.t("price_list.note_discontinued")
+    if quote.status == "limited":
+        if quote.quota is not None:
+            return turn.t("price_list.note_quota", quota=quote.quota)
+        return turn.t("price_list.note_limited")
+    return ""
+
+
+def render_list_item(turn: Turn, quote: PriceQuote) -> str:
+    """One line of a price list."""
+    return turn.t(
+        "price_list.item",
+        spec=_spec(turn, quote),
+        wholesale=format_money(quote.wholesale_per_carton),
+        retail_pack=format_money(quote.retail_per_pack),
+        margin=format_money(quote.margin_per_carton),
+        note=_note(turn, quote),
+    )
+
+
+def render_comparison(turn: Turn, quotes: list[PriceQuote]) -> str:
+    """Products side by side, highest margin per 条 first, with which earns most."""
+    lines = [turn.t("price_list.compare_header")]
+    for quote in quotes:
+        lines.append(
+            turn.t(
+                "price_list.compare_item",
+                spec=_spec(turn, quote),
+                wholesale=format_money(quote.wholesale_per_carton),
+                retail_pack=format_money(quote.retail_per_pack),
+                margin=format_money(quote.margin_per_carton),
+                margin_rate=format_percent(quote.margin_rate),
+                note=_note(turn, quote),
+            )
+        )
+    best = quotes[0]
+    best_rate = max(quotes, key=lambda q: q.margin_rate)
+    lines.append(
+        turn.t(
+            "price_list.compare_best",
+            spec=_spec(turn, best),
+            margin=format_money(best.margin_per_carton),
+        )
+    )
+    if best_rate.spec != best.spec:
+        lines.append(
+            turn.t(
+                "price_list.compare_best_rate",
+                spec=_spec(turn, best_rate),
+                margin_rate=format_percent(best_rate.margin_rate),
+            )
+        )
+    if any(q.status == "discontinued" for q in quotes):
+        lines.append(turn.t("price_list.compare_discontinued"))
+    return "\n".join(lines)
+
+
 class ActionPrice(RetailAction):
-    """Answer a price question about the product the user named."""
+    """Answer a price question: one product, a comparison, or a brand's or tier's list."""
 
     action_name = "action_price"
 
     def respond(self, turn: Turn) -> Reply:
+        text = user_text(turn)
         prefer = ordered_product_ids(turn.session, turn.principal, clock=turn.clock)
-        missing: ProductNotFound | None = None
-        for query in dict.fromkeys(filter(None, [turn.entity("product"), turn.text])):
-            try:
-                quote = quote_price(turn.session, turn.principal, query, prefer=prefer)
-            except ProductNotFound as error:
-                missing = missing or error
-                continue
-            return Reply(texts=[render_quote(turn, quote)])
-        if missing is None or not (turn.entity("product") or missing.params.get("suggestions")):
-            return Reply(texts=[turn.t("price.ask_which")])
-        return Reply(texts=[self._not_found(turn, missing)])
+        question = read_price_question(
+            turn.session, text, prefer=prefer, product_hint=turn.entity("product")
+        )
+        if question.kind == "compare":
+            quotes = compare_margins(turn.session, turn.principal, question.products)
+            return Reply(texts=[render_comparison(turn, quotes)])
+        if question.kind == "brand" and question.brand:
+            quotes = brand_price_list(turn.session, turn.principal, question.brand)
+            product = question.products[0]
+            brand = product.brand_en if turn.language == "en" else product.brand
+            header = turn.t("price_list.brand_header", brand=brand)
+            return Reply(texts=["\n".join([header, *(render_list_item(turn, q) for q in quotes)])])
+        if question.kind == "tier":
+            quotes = tier_price_list(turn.session, turn.principal, question.tiers)
+            separator = " / " if turn.language == "en" else "、"
+            tiers = separator.join(turn.t(f"price_list.tier.{tier}") for tier in question.tiers)
+            header = turn.t("price_list.tier_header", tiers=tiers)
+            return Reply(texts=["\n".join([header, *(render_list_item(turn, q) for q in quotes)])])
+        if question.kind == "pack_price" and question.pack_price is not None:
+            exact, quotes = pack_price_list(turn.session, turn.principal, question.pack_price)
+            key = "price_list.pack_header" if exact else "price_list.pack_nearest"
+            header = turn.t(key, price=format_money(question.pack_price))
+            return Reply(texts=["\n".join([header, *(render_list_item(turn, q) for q in quotes)])])
+        if question.kind == "single":
+            [quote] = quotes_for(turn.session, turn.principal, question.products)
+            return Reply(texts=[self._single(turn, quote)])
+        return self._not_found(turn, text)
+
+    def _single(self, turn: Turn, quote: PriceQuote) -> str:
+        """One product; a discontinued one also shows its replacement's price."""
+        text = render_quote(turn, quote)
+        if quote.status == "discontinued" and quote.replacement_spec:
+            replacement = quote_price(turn.session, turn.principal, quote.replacement_spec)
+            text += "\n" + turn.t(
+                "price_list.replacement_price",
+                spec=_spec(turn, replacement),
+                wholesale=format_money(replacement.wholesale_per_carton),
+                retail_pack=format_money(replacement.retail_per_pack),
+            )
+        return text
 
     @staticmethod
-    def _not_found(turn: Turn, missing: ProductNotFound) -> str:
-        suggestions: list[str] = missing.params.get("suggestions", [])
-        query = str(missing.params.get("query", ""))[:40]
-        if not suggestions:
-            return turn.t("price.unknown_none", query=query)
-        separator = ", " if turn.language == "en" else "、"
-        return turn.t("price.unknown", query=query, suggestions=separator.join(suggestions))
+    def _not_found(turn: Turn, text: str) -> Reply:
+        query = (turn.entity("product") or text).strip()
+        if not query:
+            return Reply(texts=[turn.t("price.ask_which")])
+        try:
+            quote_price(turn.session, turn.principal, query)
+        except ProductNotFound as missing:
+            suggestions: list[str] = missing.params.get("suggestions", [])
+            if not suggestions and not turn.entity("product"):
+                return Reply(texts=[turn.t("price.ask_which")])
+            if not suggestions:
+                return Reply(texts=[turn.t("price.unknown_none", query=query[:40])])
+            separator = ", " if turn.language == "en" else "、"
+            return Reply(
+                texts=[
+                    turn.t(
+                        "price.unknown", query=query[:40], suggestions=separator.join(suggestions)
+                    )
+                ]
+            )
+        return Reply(texts=[turn.t("price.ask_which")])

@@ -6,8 +6,9 @@ One way through for every message: update -> claim (dedupe) -> binding check -> 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -15,9 +16,11 @@ from telegram.ext import ContextTypes
 from bot.rasa_client import RasaUnavailable
 from bot.rendering import payload_of, to_messages
 from bot.services import Services, services
+from bot.voice import listener, suffix_for
 from retail import access, inbox
 from retail.errors import BindingFailed, NotBound
 from retail.i18n import reply_language, t
+from retail.models import InboundUpdate
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
@@ -75,10 +78,17 @@ async def converse(
     chat_id: int,
     text: str,
     language: str,
+    sent_at: datetime | None = None,
 ) -> bool:
-    """Send ``text`` to Rasa as ``user_id`` and deliver the replies; False if Rasa failed."""
+    """Send ``text`` to Rasa as ``user_id`` and deliver the replies; False if Rasa failed.
+
+    ``sent_at`` (the Telegram message date) goes along as ``message_time`` so the NLU reads
+    明天 / 下午三点 from when the user wrote, even when a retry answers it later.
+    """
     svc = services(context)
-    metadata = {"update_id": update_id, "language": language}
+    metadata: dict[str, object] = {"update_id": update_id, "language": language}
+    if sent_at is not None:
+        metadata["message_time"] = sent_at.isoformat()
     try:
         replies = await svc.rasa.send(str(user_id), text, metadata)
     except RasaUnavailable as error:
@@ -91,6 +101,13 @@ async def converse(
     return True
 
 
+def typed_text(text: str) -> str:
+    """A typed message as Rasa should read it: never as a button payload. Rasa takes
+    ``/intent{...}`` as that intent, so a typed ``/deposit_confirm{...}`` would pass for a tap
+    on a confirmation; only taps (``on_button``) may send payloads."""
+    return text.lstrip("/") or text
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message: bound users go to Rasa; others get the binding instructions."""
     message, user = update.effective_message, update.effective_user
@@ -98,7 +115,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     language = await _language(svc, user.id, message.text, user.language_code)
-    if not await _claim(svc, update, message.text, language):
+    text = typed_text(message.text)
+    if not await _claim(svc, update, text, language):
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
         return
     if not await _is_bound(svc, user.id):
@@ -116,8 +134,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id=update.update_id,
         user_id=user.id,
         chat_id=message.chat_id,
-        text=message.text,
+        text=text,
         language=language,
+        sent_at=message.date,
     )
     if not answered:
         await message.reply_text(t(language, "error.backend_down"))
@@ -226,8 +245,63 @@ async def _bind_reply(update: Update, language: str, bind: object, svc: Services
 
 
 async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Voice notes: not transcribed yet, so ask the user to type."""
-    await _unsupported(update, context, "error.voice_unsupported")
+    """A voice note (or audio file) from a bound user: keep it, show the transcript and send
+    it to Rasa as if typed. With no engine configured the user is asked to type instead."""
+    message, user = update.effective_message, update.effective_user
+    audio = (message.voice or message.audio) if message is not None else None
+    if message is None or user is None or audio is None:
+        return
+    svc = services(context)
+    language = await _language(svc, user.id, message.caption, user.language_code)
+    if not await _claim(svc, update, "", language):
+        log.info("duplicate update ignored", extra={"update_id": update.update_id})
+        return
+    if not await _is_bound(svc, user.id):
+        await _welcome(update, language)
+        await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
+        return
+    listening = listener(context)
+    await context.bot.send_chat_action(message.chat_id, "typing")
+    heard = await listening.hear(
+        context.bot,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        file_id=audio.file_id,
+        seconds=_seconds(audio.duration),
+        suffix=suffix_for(audio.mime_type, voice=message.voice is not None),
+    )
+    if heard.transcript is None or heard.problem is not None:
+        key = heard.problem or "voice.not_understood"
+        await message.reply_text(t(language, key, limit=listening.max_seconds))
+        await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
+        return
+    text = typed_text(heard.transcript.text)
+    language = await _language(svc, user.id, text, user.language_code)
+    await message.reply_text(t(language, "voice.transcript", text=text))
+    await svc.db(lambda s: _record_transcript(s, update.update_id, text))
+    await svc.db(lambda s: access.remember_language(s, telegram_user_id=user.id, language=language))
+    answered = await converse(
+        context,
+        update_id=update.update_id,
+        user_id=user.id,
+        chat_id=message.chat_id,
+        text=text,
+        language=language,
+        sent_at=message.date,
+    )
+    if not answered:
+        await message.reply_text(t(language, "error.backend_down"))
+
+
+def _seconds(duration: int | timedelta) -> float:
+    return duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+
+
+def _record_transcript(session: Session, update_id: int, text: str) -> None:
+    """Keep the transcript on the claimed update, so a retry after a Rasa outage resends it."""
+    claimed = session.get(InboundUpdate, update_id)
+    if claimed is not None:
+        claimed.text = text
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -252,11 +326,11 @@ async def retry_failed(context: ContextTypes.DEFAULT_TYPE) -> None:
     window = timedelta(minutes=svc.settings.retry_failed_within_minutes)
     pending = await svc.db(
         lambda s: [
-            (u.update_id, u.telegram_user_id, u.chat_id, u.text, u.language)
+            (u.update_id, u.telegram_user_id, u.chat_id, u.text, u.language, u.received_at)
             for u in inbox.updates_to_retry(s, clock=svc.clock, within=window)
         ]
     )
-    for update_id, user_id, chat_id, text, language in pending:
+    for update_id, user_id, chat_id, text, language, received_at in pending:
         if not await converse(
             context,
             update_id=update_id,
@@ -264,6 +338,7 @@ async def retry_failed(context: ContextTypes.DEFAULT_TYPE) -> None:
             chat_id=chat_id,
             text=text,
             language=language,
+            sent_at=received_at,
         ):
             return
 

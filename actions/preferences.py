@@ -1,0 +1,163 @@
+"""Funding-reminder preferences: read the wish, offer it for one tap, save, repeat what was saved.
+
+``/prefs_confirm{"ref": "<encoded change>"}`` carries exactly the change the offer showed, so a
+tap saves that and nothing else. A message with no recognisable wish gets the current settings
+and a few one-tap choices.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from actions.base import Button, Reply, RetailAction, Turn
+from actions.conversation import payload, user_text
+from actions.support import cancel_button
+from retail.clock import SHANGHAI, local
+from retail.i18n import format_datetime, weekday_name
+from retail.preferences import (
+    PreferenceChange,
+    PreferenceView,
+    apply_preference_change,
+    current_preferences,
+    read_preference_change,
+)
+
+
+def _days(turn: Turn, weekdays: tuple[int, ...]) -> str:
+    separator = ", " if turn.language == "en" else "、"
+    return separator.join(weekday_name(day, turn.language) for day in weekdays)
+
+
+def _clock(moment: time) -> str:
+    return f"{moment:%H:%M}"
+
+
+def describe_change(turn: Turn, change: PreferenceChange) -> str:
+    """One line per thing the change will set, in the user's language."""
+    lines: list[str] = []
+    if change.stop:
+        lines.append(turn.t("prefs.change.stop"))
+    if change.resume:
+        lines.append(turn.t("prefs.change.resume"))
+    if change.pause_until is not None:
+        resumes = datetime.combine(change.pause_until, time(0), tzinfo=SHANGHAI)
+        until = format_datetime(resumes, turn.language)
+        lines.append(turn.t("prefs.change.pause", until=until))
+    if change.weekdays is not None:
+        if change.weekdays:
+            lines.append(turn.t("prefs.change.days", days=_days(turn, change.weekdays)))
+        else:
+            lines.append(turn.t("prefs.change.every_day"))
+    if change.preferred_time is not None:
+        lines.append(turn.t("prefs.change.time", time=_clock(change.preferred_time)))
+    if change.daily_cap is not None:
+        lines.append(turn.t("prefs.change.cap", cap=change.daily_cap))
+    if change.quiet_start is not None:
+        lines.append(turn.t("prefs.change.quiet_start", time=_clock(change.quiet_start)))
+    if change.quiet_end is not None:
+        lines.append(turn.t("prefs.change.quiet_end", time=_clock(change.quiet_end)))
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def describe_preferences(turn: Turn, view: PreferenceView) -> str:
+    """The whole of a retailer's reminder settings, as saved."""
+    now = turn.clock.now()
+    if view.opted_out:
+        state = turn.t("prefs.state.off")
+    elif view.paused_until is not None and view.paused_at(now):
+        state = turn.t(
+            "prefs.state.paused", until=format_datetime(view.paused_until, turn.language)
+        )
+    else:
+        state = turn.t("prefs.state.on")
+    days = (
+        turn.t("prefs.days_some", days=_days(turn, view.weekdays))
+        if view.weekdays
+        else turn.t("prefs.days_any")
+    )
+    when = (
+        turn.t("prefs.time_set", time=_clock(view.preferred_time))
+        if view.preferred_time is not None
+        else turn.t("prefs.time_default")
+    )
+    return turn.t(
+        "prefs.summary",
+        state=state,
+        days=days,
+        time=when,
+        cap=view.daily_cap,
+        quiet_start=_clock(view.quiet_start),
+        quiet_end=_clock(view.quiet_end),
+    )
+
+
+def _choices(turn: Turn, view: PreferenceView) -> list[Button]:
+    """One-tap choices for a retailer who did not say what they want (a tap saves it)."""
+    today = local(turn.clock.now()).date()
+    switch = (
+        ("prefs.choice.resume", PreferenceChange(resume=True))
+        if view.opted_out
+        else ("prefs.choice.stop", PreferenceChange(stop=True))
+    )
+    options = [
+        ("prefs.choice.morning", PreferenceChange(preferred_time=time(9, 0))),
+        ("prefs.choice.afternoon", PreferenceChange(preferred_time=time(15, 0))),
+        ("prefs.choice.order_day", PreferenceChange(weekdays=(view.order_weekday,), daily_cap=1)),
+        ("prefs.choice.pause_week", PreferenceChange(pause_until=today + timedelta(days=7))),
+        switch,
+    ]
+    day = weekday_name(view.order_weekday, turn.language)
+    return [
+        Button(turn.t(key, day=day), payload("prefs_confirm", change.encode()))
+        for key, change in options
+    ]
+
+
+class ActionReminderPrefs(RetailAction):
+    """Read a reminder wish and offer it for confirmation (nothing is saved yet)."""
+
+    action_name = "action_reminder_prefs"
+
+    def respond(self, turn: Turn) -> Reply:
+        view = current_preferences(turn.session, turn.principal)
+        text = user_text(turn)
+        read = read_preference_change(
+            text,
+            today=local(turn.clock.now()).date(),
+            order_weekday=view.order_weekday,
+            current=view,
+        )
+        if read.problem is not None:
+            return Reply(texts=[turn.t(f"prefs.problem.{read.problem}", **read.problem_params)])
+        if read.change.is_empty:
+            return Reply(
+                texts=[
+                    turn.t("prefs.current"),
+                    describe_preferences(turn, view),
+                    turn.t("prefs.ask"),
+                ],
+                buttons=_choices(turn, view),
+            )
+        confirm = Button(
+            turn.t("prefs.confirm_button"), payload("prefs_confirm", read.change.encode())
+        )
+        return Reply(
+            texts=[turn.t("prefs.offer", changes=describe_change(turn, read.change))],
+            buttons=[confirm, cancel_button(turn)],
+        )
+
+
+class ActionPrefsConfirm(RetailAction):
+    """Save the change the tapped button carries and repeat the settings as saved."""
+
+    action_name = "action_prefs_confirm"
+
+    def respond(self, turn: Turn) -> Reply:
+        try:
+            change = PreferenceChange.decode(turn.entity("ref") or "")
+        except ValueError:
+            return Reply(texts=[turn.t("button.expired")])
+        if change.is_empty:
+            return Reply(texts=[turn.t("button.expired")])
+        view = apply_preference_change(turn.session, turn.principal, change, clock=turn.clock)
+        return Reply(texts=[turn.t("prefs.saved"), describe_preferences(turn, view)])
