@@ -43,11 +43,7 @@ def build_application(settings: Settings) -> Application:
     """An Application configured from ``settings``; nothing connects until it starts."""
 
     async def post_init(application: Application) -> None:
-        try:
-            application.bot_data[VOICE] = await asyncio.to_thread(Listener.from_settings, settings)
-        except VoiceConfigError as error:
-            log.critical("voice engine not usable", extra={"error": str(error)})
-            raise
+        application.bot_data[VOICE] = await asyncio.to_thread(Listener.from_settings, settings)
         rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
         await rasa.start()
         svc = Services(settings, Database(settings.database_url), rasa, SystemClock())
@@ -110,8 +106,19 @@ def build_application(settings: Settings) -> Application:
 
 
 def run(settings: Settings) -> None:
-    """Serve until interrupted: polling by default, a webhook when BOT_MODE=webhook."""
-    application = build_application(settings)
+    """Serve until interrupted: polling by default, a webhook when BOT_MODE=webhook.
+
+    A voice engine that cannot load (VOICE_ENGINE, VOICE_MODEL_PATH) stops the bot at start-up
+    with one log line and exit status 2.
+    """
+    try:
+        _serve(build_application(settings), settings)
+    except VoiceConfigError as error:
+        log.critical("voice engine not usable", extra={"error": str(error)})
+        raise SystemExit(2) from None
+
+
+def _serve(application: Application, settings: Settings) -> None:
     if settings.bot_mode == "webhook":
         application.run_webhook(
             listen=settings.webhook_listen,
