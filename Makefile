@@ -10,7 +10,7 @@ APP := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables
+.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -76,3 +76,19 @@ clean: ## Remove the environments, models and local data
 
 nlu-tables: .venv/.installed ## Regenerate the Jieba dictionary, lookup tables and synonyms from data/demo
 	@$(APP) -m scripts.nlu_tables
+
+EVAL_ARGS ?=
+eval-nlu: setup ## Cross-validate the NLU (5 folds per language); report in reports/
+	@$(APP) -m scripts.eval_nlu $(EVAL_ARGS)
+
+.PHONY: bench-reminders import-balances feed-token
+N ?= 2000
+bench-reminders: .venv/.installed ## Reminder delivery benchmark against the stand-in: make bench-reminders N=2000
+	@$(APP) -m scripts.bench_reminders --n $(N)
+
+FEED ?= manual
+import-balances: .venv/.installed ## Import a bank balance CSV: make import-balances FILE=balances.csv FEED=bank-a
+	@$(APP) -m scripts.import_balances $(FILE) --feed $(FEED)
+
+feed-token: .venv/.installed ## Issue a token for a bank feed's HTTP posts: make feed-token FEED=bank-a
+	@$(APP) -m scripts.import_balances --issue-token $(FEED)

@@ -1,0 +1,198 @@
+"""Entity post-processing: from the spans the extractor found to values the actions can use.
+
+Each function takes a message's text and its entity dicts (Rasa's shape: ``entity``, ``start``,
+``end``, ``value``, ...) and rewrites the values of one kind in place, keeping what was said in
+``original``. The Rasa components in nlu/components.py are thin wrappers around these, so the
+behaviour is tested here without Rasa.
+
+Entity fields added (CONTRACT.md entity names and value types are unchanged):
+
+- amount: ``value`` a number (两千五 -> 2500); ``original``.
+- quantity: ``value`` the number of 条 (两包 -> 0.2, 1件 -> 50, 十二 -> 12); ``number`` as said
+  (2), ``unit`` 条/包/件 or None when no unit was said (then 条 is assumed); ``original``.
+- unit: ``value`` 条/包/件 (cartons -> 条); ``cartons_per_unit``; ``original``.
+- time: ``value`` ISO 8601 in Asia/Shanghai; ``grain`` (minute, hour, part_of_day, day, week,
+  month), ``from`` and ``to`` (the period, end exclusive), ``relation`` (before, after, until),
+  ``recurrence`` (daily, weekly, monthly), ``resolved``; ``original``.
+- product: ``value`` the catalog spec (硬芙 -> 芙蓉王(硬)); ``confidence_resolution``, ``method``,
+  ``brand``, ``bare_brand``, ``resolved``; ``original``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import MutableMapping
+from datetime import datetime
+from typing import Any
+
+from nlu.numerals import parse_number
+from nlu.products import ProductResolver
+from nlu.quantities import CARTONS_PER_UNIT, canonical_unit, parse_quantity, parse_quantity_phrase
+from nlu.times import Prefer, TimeResolver
+
+Entity = MutableMapping[str, Any]
+
+# What may stand between a quantity and its unit: "2 more cartons", "3 of the cases", 两个件.
+_BETWEEN_QUANTITY_AND_UNIT = re.compile(r"^\s*(?:more|extra|x|of|个|多)?\s*$", re.IGNORECASE)
+_UNIT_AFTER = re.compile(
+    r"^\s*(?:more |extra )?"
+    r"(条|包|盒|件|箱|cartons?|cartns|cartoons?|ctns?|packs?|packets?|paks|cases?)(?![a-z])",
+    re.IGNORECASE,
+)
+_MONEY_BEFORE = re.compile(
+    r"(?:存|转|补|充|差|欠|扣|付|交|打了?|卖|涨到|降到|标的|价|还是|[¥￥$]"
+    r"|\b(?:deposit(?:ed)?|paid|pay|transferred|wired|topped up(?: with)?|short|owe|charged"
+    r"|at|is|was))\s*(?:了|进去|过去)?\s*$",
+    re.IGNORECASE,
+)
+_MONEY_AFTER = re.compile(r"^\s*(?:块|元|圆|rmb|yuan|kuai|bucks)", re.IGNORECASE)
+_ORDINAL_BEFORE = re.compile(r"[上下前这那每第同]\s*$")
+_BEFORE_AFTER_SPAN = re.compile(r"^\s*(?:之前|以前|前|为止)")
+_AFTER_AFTER_SPAN = re.compile(r"^\s*(?:以后|之后)")
+_BEFORE_PREFIX = re.compile(r"(?:\bby|\bbefore|\bno later than)\s*$", re.IGNORECASE)
+_UNTIL_PREFIX = re.compile(r"(?:到|直到|截至|\buntil|\btill|\btil)\s*$", re.IGNORECASE)
+_AFTER_PREFIX = re.compile(r"(?:\bafter|\bfrom)\s*$", re.IGNORECASE)
+
+
+def _original(text: str, entity: Entity) -> str:
+    """The words of the span as the user wrote them."""
+    return text[entity["start"] : entity["end"]]
+
+
+def _of_kind(entities: list[Entity], kind: str) -> list[Entity]:
+    return [e for e in entities if e.get("entity") == kind]
+
+
+def normalise_amounts(text: str, entities: list[Entity]) -> None:
+    """Amounts of money to numbers: 两千五 -> 2500, 1.5万 -> 15000, 2k -> 2000, 3000块 -> 3000."""
+    for entity in _of_kind(entities, "amount"):
+        original = _original(text, entity)
+        entity["original"] = original
+        value = parse_number(original)
+        if value is not None:
+            entity["value"] = value
+
+
+def _unit_for(text: str, quantity: Entity, units: list[Entity]) -> tuple[str | None, int]:
+    """The unit word that goes with a quantity and the offset where it ends.
+
+    Prefer a unit entity right after the quantity; failing that (the extractor missed it),
+    a unit word in the text right after it.
+    """
+    for unit in sorted(units, key=lambda u: int(u["start"])):
+        gap = text[quantity["end"] : unit["start"]]
+        if unit["start"] >= quantity["end"] and _BETWEEN_QUANTITY_AND_UNIT.match(gap):
+            return _original(text, unit), int(unit["end"])
+    after = _UNIT_AFTER.match(text[quantity["end"] :])
+    if after:
+        return after.group(1), int(quantity["end"]) + after.end()
+    return None, int(quantity["end"])
+
+
+def _money_context(text: str, entity: Entity) -> bool:
+    """Whether the words around a number make it money (存两千, 卖二十八块, deposited 500)."""
+    before, after = text[: entity["start"]], text[entity["end"] :]
+    return bool(_MONEY_BEFORE.search(before) or _MONEY_AFTER.match(after))
+
+
+def correct_kinds(text: str, entities: list[Entity]) -> None:
+    """Fix what the extractor confuses, by the words around the span.
+
+    A number followed by a unit counts goods (quantity); a number after 存/转/卖 or before
+    块/元 without a unit is money (amount); 上一条 / 这一条 is "the last one", not one 条.
+    Spans stay as found; only their kind changes, or they are dropped.
+    """
+    units = _of_kind(entities, "unit")
+    for entity in _of_kind(entities, "quantity") + _of_kind(entities, "amount"):
+        unit_text, _ = _unit_for(text, entity, units)
+        if entity["entity"] == "amount" and unit_text is not None:
+            entity["entity"] = "quantity"
+        elif entity["entity"] == "quantity" and unit_text is None and _money_context(text, entity):
+            entity["entity"] = "amount"
+    ordinals = []
+    for quantity in _of_kind(entities, "quantity"):
+        ordinal = _ORDINAL_BEFORE.search(text[: quantity["start"]])
+        unit_text, unit_end = _unit_for(text, quantity, units)
+        if ordinal and _original(text, quantity) in ("一", "1") and unit_text == "条":
+            ordinals.append(quantity)
+            ordinals += [u for u in units if u["start"] >= quantity["end"] and u["end"] <= unit_end]
+    for entity in ordinals:
+        entities.remove(entity)
+
+
+def normalise_quantities(text: str, entities: list[Entity]) -> None:
+    """Quantities to the number of 条 with the unit kept; units to 条, 包 or 件.
+
+    三条 -> 3 (unit 条), 两包 -> 0.2 (unit 包, number 2), 半件 -> 25, 一条半 -> 1.5,
+    "half a case" -> 25, a bare "5" -> 5 with unit None (orders are in 条).
+    """
+    units = _of_kind(entities, "unit")
+    for unit in units:
+        original = _original(text, unit)
+        unit["original"] = original
+        canonical = canonical_unit(original)
+        if canonical is not None:
+            unit["value"] = canonical
+            unit["cartons_per_unit"] = float(CARTONS_PER_UNIT[canonical])
+    for entity in _of_kind(entities, "quantity"):
+        original = _original(text, entity)
+        entity["original"] = original
+        found = parse_quantity_phrase(original)
+        if found is None:
+            unit_text, unit_end = _unit_for(text, entity, units)
+            found = parse_quantity(original, unit_text, trailing=text[unit_end:])
+        if found is None:
+            continue
+        entity["value"] = found.cartons
+        entity["number"] = found.number
+        entity["unit"] = found.unit
+
+
+def _relation(text: str, entity: Entity) -> str | None:
+    """before / after / until from the words around a time span (周二[前], by [Friday])."""
+    after, before = text[entity["end"] :], text[: entity["start"]]
+    if _BEFORE_AFTER_SPAN.match(after) or _BEFORE_PREFIX.search(before):
+        return "before"
+    if _UNTIL_PREFIX.search(before):
+        return "until"
+    if _AFTER_AFTER_SPAN.match(after) or _AFTER_PREFIX.search(before):
+        return "after"
+    return None
+
+
+def resolve_times(
+    text: str,
+    entities: list[Entity],
+    *,
+    resolver: TimeResolver,
+    now: datetime | None,
+    prefer: Prefer,
+) -> None:
+    """Time spans to ISO 8601 in Asia/Shanghai relative to ``now`` (the message time)."""
+    for entity in _of_kind(entities, "time"):
+        original = _original(text, entity)
+        entity["original"] = original
+        resolved = resolver.resolve(original, now=now, prefer=prefer)
+        entity["resolved"] = resolved is not None
+        if resolved is None:
+            continue
+        entity.update(resolved.as_dict())
+        entity["relation"] = resolved.relation or _relation(text, entity)
+
+
+def resolve_products(text: str, entities: list[Entity], *, resolver: ProductResolver) -> None:
+    """Product spans to catalog spec names with a confidence; unknown ones keep their text."""
+    for entity in _of_kind(entities, "product"):
+        original = _original(text, entity)
+        entity["original"] = original
+        match = resolver.resolve(original)
+        entity["resolved"] = match is not None
+        if match is None:
+            entity["value"] = original
+            entity["confidence_resolution"] = 0.0
+            continue
+        entity["value"] = match.spec
+        entity["confidence_resolution"] = match.confidence
+        entity["method"] = match.method
+        entity["brand"] = match.brand
+        entity["bare_brand"] = match.bare_brand
