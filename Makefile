@@ -13,7 +13,7 @@ export PYTHONPATH := $(CURDIR)
 .PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 .venv/.installed: requirements/app.txt
 	@echo "setting up the app environment (.venv)..."
@@ -81,7 +81,7 @@ EVAL_ARGS ?=
 eval-nlu: setup ## Cross-validate the NLU (5 folds per language); report in reports/
 	@$(APP) -m scripts.eval_nlu $(EVAL_ARGS)
 
-.PHONY: bench-reminders import-balances feed-token
+.PHONY: bench-reminders import-balances feed-token import-policies
 N ?= 2000
 bench-reminders: .venv/.installed ## Reminder delivery benchmark against the stand-in: make bench-reminders N=2000
 	@$(APP) -m scripts.bench_reminders --n $(N)
@@ -92,3 +92,6 @@ import-balances: .venv/.installed ## Import a bank balance CSV: make import-bala
 
 feed-token: .venv/.installed ## Issue a token for a bank feed's HTTP posts: make feed-token FEED=bank-a
 	@$(APP) -m scripts.import_balances --issue-token $(FEED)
+
+import-policies: .venv/.installed ## Import policy answers from YAML or CSV (no retraining): make import-policies FILE=policies.csv
+	@$(APP) -m scripts.import_policies $(FILE)
