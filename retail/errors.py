@@ -90,3 +90,40 @@ class OrderBusy(RetailError):
     """The order kept changing under us (every optimistic retry met a newer version)."""
 
     key = "order.busy"
+
+
+class ManagersOnly(RetailError):
+    """A manager flow (visit notes, visit plan, territory look-ups) asked by someone else."""
+
+    key = "visit.managers_only"
+
+
+class VisitShopUnknown(RetailError):
+    """A visit note or query names no shop of the manager's territory."""
+
+    key = "visit.shop_unknown"
+
+
+class VisitShopAmbiguous(RetailError):
+    """The words fit several shops of the territory; ``shops`` lists them, ``codes`` their codes."""
+
+    key = "visit.shop_ambiguous"
+
+
+class VisitUnavailable(RetailError):
+    """A visit note that cannot be saved, cancelled, amended or confirmed any more: ``reason``
+    is unknown, saved, cancelled or superseded. Nothing was written."""
+
+    key = "visit.unavailable"
+
+
+class NothingToAmend(RetailError):
+    """The manager has no recent note to correct."""
+
+    key = "visit.nothing_to_amend"
+
+
+class AmendNotUnderstood(RetailError):
+    """A correction whose change could not be read (no count, shop, day or product in it)."""
+
+    key = "visit.amend_not_understood"

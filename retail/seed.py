@@ -35,6 +35,7 @@ from retail.models import (
     User,
 )
 from retail.settings import PROJECT_ROOT
+from retail.visits import seed_demo_visits
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 log = logging.getLogger(__name__)
@@ -324,6 +325,7 @@ def seed_demo(session: Session, clock: Clock, directory: Path = DEMO_DIR) -> See
         session, _read(directory / "people.yml"), products, clock
     )
     session.flush()
+    seed_demo_visits(session, clock)
     report = SeedReport(len(products), policies, managers, retailers, orders)
     log.info("seeded demo data", extra={"report": report.__dict__})
     return report

@@ -59,3 +59,29 @@ class FollowUp(Base):
     due_on: Mapped[date] = mapped_column(Date)
     text: Mapped[str] = mapped_column(String(512))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class VisitDraft(Base):
+    """A note read from a manager's message and shown back, waiting for 保存 or 取消.
+
+    Drafts are kept apart from :class:`VisitNote` so an unconfirmed message never touches the
+    visit record (only a tap on 保存 does), and in the database rather than Rasa's tracker so a
+    restart loses none: the buttons carry only ``id``. ``record`` holds what was read, exactly as
+    it was shown; ``amends_id`` names the saved note a correction replaces. ``status`` is
+    ``pending`` until saved (``note_id`` then names the note), cancelled, or replaced by a newer
+    correction (``superseded``).
+    """
+
+    __tablename__ = "visit_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id"), index=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    raw_text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(8), default="text")
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("visit_notes.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("visit_notes.id"))

@@ -1,0 +1,621 @@
+"""Managers' visit notes, visit queries, the visit plan, a shop's status and deposit reminders.
+
+A note (typed, or a voice transcript the bot sends as text) is never saved at once:
+``action_visit_note`` shows a summary with 保存 / 修改 / 取消 buttons whose payloads name the
+draft (``/visit_save{"ref":"<draft id>"}``). A note that fits several shops is answered with one
+button per shop (``/visit_pick{"ref":"<message ref>:<shop code>"}``), which drafts the same
+text for that shop. "刚才那条记错了..." (``action_visit_amend``) drafts a corrected copy.
+After a save the retailer gets a push whose button (``/visit_confirm{"ref":"<note id>"}``)
+comes back here as that retailer. Business rules (territory, who may confirm) live in retail/.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from actions.base import Button, Reply, RetailAction, Turn
+from actions.conversation import find_user_text, message_ref, payload, split_ref, user_text
+from retail.access import visible_retailers
+from retail.clock import local
+from retail.errors import VisitShopAmbiguous
+from retail.i18n import format_datetime, format_money
+from retail.models import Retailer
+from retail.reminders import remind_short_retailers
+from retail.settlement import shortfalls
+from retail.visit_extraction import PRICE_TAGS, TAGS
+from retail.visit_queries import (
+    COUNTERFEITS,
+    FOLLOW_UPS,
+    LAST_VISIT,
+    NOT_VISITED,
+    STOCK_OUTS,
+    RetailerStatus,
+    counterfeit_reports,
+    follow_ups_due,
+    last_visit,
+    names_a_shop,
+    read_history_query,
+    retailer_status,
+    shops_not_visited,
+    stock_outs,
+    visit_plan,
+    visits_in_period,
+)
+from retail.visit_records import StockLine, VisitView
+from retail.visits import (
+    amend_last,
+    cancel_visit,
+    confirm_by_retailer,
+    draft_visit,
+    require_manager,
+    save_visit,
+    shop_name,
+)
+
+_REMARK_KINDS = ("counterfeit", "price_problem", "complaint", "advice")
+
+
+def sent_at(turn: Turn) -> datetime:
+    """When the user wrote the message (the bot passes Telegram's time), else now."""
+    metadata = turn.tracker.latest_message.get("metadata") or {}
+    raw = metadata.get("message_time") if isinstance(metadata, dict) else None
+    if isinstance(raw, str):
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment
+    return turn.clock.now()
+
+
+def _day(value: date, language: str) -> str:
+    """A day as 11月30日 / 30 Nov (the date part of retail.i18n.format_datetime)."""
+    return f"{value.month}月{value.day}日" if language == "zh" else f"{value.day} {value:%b}"
+
+
+def _product(turn: Turn, line: StockLine) -> str:
+    return f"{line.name_en} ({line.spec})" if turn.language == "en" and line.name_en else line.spec
+
+
+def _shop(turn: Turn, name: str, name_en: str) -> str:
+    return name_en or name if turn.language == "en" else name
+
+
+def render_visit(turn: Turn, visit: VisitView, *, title_key: str | None = None) -> str:
+    """A compact summary of a note in the turn's language."""
+    sep = turn.t("visit.list_sep")
+    lines = [turn.t(title_key)] if title_key else []
+    lines.append(
+        turn.t(
+            "visit.summary.shop",
+            shop=_shop(turn, visit.retailer_name, visit.retailer_name_en),
+            code=visit.retailer_code,
+        )
+    )
+    at = format_datetime(visit.visited_at, turn.language)
+    time_key = "visit.summary.time" if visit.time_stated else "visit.summary.time_assumed"
+    lines.append(turn.t(time_key, at=at))
+    lines.extend(_details(turn, visit, sep))
+    if visit.amended_raw_text:
+        lines.append(turn.t("visit.summary.amends", at=at, raw=visit.amended_raw_text[:200]))
+    return "\n".join(lines)
+
+
+def _details(turn: Turn, visit: VisitView, sep: str) -> list[str]:
+    lines = []
+    if visit.stock:
+        items = sep.join(
+            f"{_product(turn, s)} {turn.t('visit.qty', count=s.cartons)}" for s in visit.stock
+        )
+        lines.append(turn.t("visit.summary.stock", items=items))
+    if visit.stock_outs:
+        items = sep.join(_product(turn, s) for s in visit.stock_outs)
+        lines.append(turn.t("visit.summary.stock_outs", items=items))
+    if PRICE_TAGS in visit.tags:
+        if visit.price_tags:
+            lines.append(turn.t("visit.summary.price_tags_count", count=visit.price_tags))
+        else:
+            lines.append(turn.t("visit.summary.price_tags"))
+    if "display" in visit.tags:
+        lines.append(turn.t("visit.summary.display"))
+    if "deposit_reminder" in visit.tags:
+        lines.append(turn.t("visit.summary.deposit"))
+    for kind, text in visit.remarks:
+        if kind in _REMARK_KINDS:
+            lines.append(turn.t(f"visit.summary.remark.{kind}", text=text))
+    for due, text in visit.follow_ups:
+        lines.append(turn.t("visit.summary.follow_up", due=_day(due, turn.language), text=text))
+    if not lines:
+        lines.append(turn.t("visit.summary.nothing"))
+    return lines
+
+
+def brief(turn: Turn, visit: VisitView) -> str:
+    """One line for a list: stock-outs, counts and tags."""
+    sep = turn.t("visit.list_sep")
+    parts = [f"{_product(turn, s)} {turn.t('visit.qty', count=s.cartons)}" for s in visit.stock[:4]]
+    parts += [turn.t(f"visit.tag.{tag}") for tag in TAGS if tag in visit.tags]
+    if visit.follow_ups:
+        parts.append(turn.t("visit.tag.follow_up"))
+    return sep.join(parts) or turn.t("visit.brief.none")
+
+
+def draft_buttons(turn: Turn, note_id: int) -> list[Button]:
+    """保存 / 修改 / 取消 under a draft."""
+    ref = str(note_id)
+    return [
+        Button(turn.t("visit.button.save"), payload("visit_save", ref)),
+        Button(turn.t("visit.button.edit"), payload("visit_edit", ref)),
+        Button(turn.t("visit.button.cancel"), payload("visit_cancel", ref)),
+    ]
+
+
+def offer(turn: Turn, visit: VisitView, *, title_key: str) -> Reply:
+    """A draft's summary with its buttons."""
+    text = render_visit(turn, visit, title_key=title_key)
+    return Reply(
+        texts=[text + "\n" + turn.t("visit.summary.draft_hint")],
+        buttons=draft_buttons(turn, visit.id),
+    )
+
+
+def _pick_buttons(turn: Turn, error: VisitShopAmbiguous, ref: str) -> list[Button]:
+    codes = str(error.params.get("codes") or "").split(",")
+    names = str(error.params.get("shops") or "").split(" / ")
+    return [
+        Button(turn.t("visit.button.pick", shop=name), payload("visit_pick", f"{ref}:{code}"))
+        for code, name in zip(codes, names, strict=False)
+        if code
+    ]
+
+
+def _note_id(turn: Turn) -> int | None:
+    ref = turn.entity("ref")
+    return int(ref) if ref and ref.isdigit() else None
+
+
+class ActionVisitNote(RetailAction):
+    """A manager's note: drafted and shown with save / edit / cancel (nothing saved yet)."""
+
+    action_name = "action_visit_note"
+
+    def respond(self, turn: Turn) -> Reply:
+        require_manager(turn.principal)
+        text = user_text(turn)
+        if not text:
+            return Reply(texts=[turn.t("visit.ask_note")])
+        try:
+            visit = draft_visit(
+                turn.session, turn.principal, text, clock=turn.clock, sent_at=sent_at(turn)
+            )
+        except VisitShopAmbiguous as error:
+            return Reply(
+                texts=[turn.t(error.key, **error.params)],
+                buttons=_pick_buttons(turn, error, message_ref(turn.tracker)),
+            )
+        return offer(turn, visit, title_key="visit.summary.draft_title")
+
+
+class ActionVisitPick(RetailAction):
+    """The manager picked the shop of an ambiguous note: draft that note for it."""
+
+    action_name = "action_visit_pick"
+
+    def respond(self, turn: Turn) -> Reply:
+        parts = split_ref(turn.entity("ref"), parts=2)
+        text = find_user_text(turn.tracker, parts[0]) if parts else None
+        if parts is None or not text:
+            return Reply(texts=[turn.t("button.expired")])
+        visit = draft_visit(
+            turn.session,
+            turn.principal,
+            text,
+            clock=turn.clock,
+            retailer_code=parts[1],
+            sent_at=sent_at(turn),
+        )
+        return offer(turn, visit, title_key="visit.summary.draft_title")
+
+
+class ActionVisitSave(RetailAction):
+    """保存: the draft becomes the record and the retailer is asked to confirm."""
+
+    action_name = "action_visit_save"
+
+    def respond(self, turn: Turn) -> Reply:
+        note_id = _note_id(turn)
+        if note_id is None:
+            return Reply(texts=[turn.t("button.expired")])
+        saved = save_visit(turn.session, turn.principal, note_id, clock=turn.clock)
+        visit = saved.visit
+        texts = [
+            turn.t("visit.saved", shop=_shop(turn, visit.retailer_name, visit.retailer_name_en))
+        ]
+        if saved.confirmation_queued:
+            texts.append(turn.t("visit.saved_confirm_asked"))
+        elif visit.confirmed_at is None:
+            texts.append(turn.t("visit.saved_offline"))
+        return Reply(texts=["\n".join(texts)])
+
+
+class ActionVisitCancel(RetailAction):
+    """取消: the draft is dropped; nothing is recorded."""
+
+    action_name = "action_visit_cancel"
+
+    def respond(self, turn: Turn) -> Reply:
+        note_id = _note_id(turn)
+        if note_id is None:
+            return Reply(texts=[turn.t("button.expired")])
+        cancel_visit(turn.session, turn.principal, note_id, clock=turn.clock)
+        return Reply(texts=[turn.t("visit.cancelled")])
+
+
+class ActionVisitEdit(RetailAction):
+    """修改: say how to correct the draft (a correction message, or the whole note again)."""
+
+    action_name = "action_visit_edit"
+
+    def respond(self, turn: Turn) -> Reply:
+        require_manager(turn.principal)
+        return Reply(texts=[turn.t("visit.edit_prompt")])
+
+
+class ActionVisitAmend(RetailAction):
+    """ "刚才那条记错了,库存是十二条": a corrected copy of the newest note, shown for saving."""
+
+    action_name = "action_visit_amend"
+
+    def respond(self, turn: Turn) -> Reply:
+        require_manager(turn.principal)
+        text = user_text(turn)
+        if not text:
+            return Reply(texts=[turn.t("visit.edit_prompt")])
+        visit = amend_last(
+            turn.session, turn.principal, text, clock=turn.clock, sent_at=sent_at(turn)
+        )
+        return offer(turn, visit, title_key="visit.summary.amend_title")
+
+
+class ActionVisitConfirm(RetailAction):
+    """The retailer tapped 确认拜访 under the push: the visit is confirmed (签字确认)."""
+
+    action_name = "action_visit_confirm"
+
+    def respond(self, turn: Turn) -> Reply:
+        note_id = _note_id(turn)
+        if note_id is None:
+            return Reply(texts=[turn.t("button.expired")])
+        visit = confirm_by_retailer(turn.session, turn.principal, note_id, clock=turn.clock)
+        return Reply(
+            texts=[turn.t("visit.confirmed", at=format_datetime(visit.visited_at, turn.language))]
+        )
+
+
+def _retailer_name(turn: Turn, retailer: Retailer) -> str:
+    return shop_name(retailer, turn.language)
+
+
+class ActionVisitHistory(RetailAction):
+    """Visit questions: last visit to a shop, a period's visits, shops not visited lately,
+    follow-ups due, recent stock-outs, suspected fakes."""
+
+    action_name = "action_visit_history"
+
+    def respond(self, turn: Turn) -> Reply:
+        require_manager(turn.principal)
+        text = user_text(turn)
+        named = names_a_shop(turn.session, turn.principal, text)
+        query = read_history_query(text, now=sent_at(turn), names_shop=named)
+        if query.kind == LAST_VISIT:
+            return Reply(texts=[self._last(turn, text)])
+        if query.kind == NOT_VISITED:
+            return Reply(texts=[self._not_visited(turn, query.days or 14)])
+        if query.kind == FOLLOW_UPS:
+            return Reply(texts=[render_follow_ups(turn, query.days or 0)])
+        if query.kind in (STOCK_OUTS, COUNTERFEITS):
+            return Reply(texts=[self._sightings(turn, query.kind, query.days or 14)])
+        assert query.start is not None and query.end is not None
+        return Reply(texts=[self._period(turn, query.start, query.end)])
+
+    @staticmethod
+    def _last(turn: Turn, text: str) -> str:
+        retailer, visit = last_visit(turn.session, turn.principal, text)
+        name = _retailer_name(turn, retailer)
+        if visit is None:
+            return turn.t("visit.never", shop=name)
+        at = format_datetime(visit.visited_at, turn.language)
+        sep = turn.t("visit.list_sep")
+        lines = [turn.t("visit.last", shop=name, at=at), *_details(turn, visit, sep)]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _not_visited(turn: Turn, days: int) -> str:
+        rows = shops_not_visited(turn.session, turn.principal, days=days, clock=turn.clock)
+        if not rows:
+            return turn.t("visit.not_visited.none", days=days)
+        lines = [turn.t("visit.not_visited.header", days=days)]
+        for row in rows:
+            name = _retailer_name(turn, row.retailer)
+            if row.last_visit is None:
+                lines.append(turn.t("visit.not_visited.never", shop=name, code=row.retailer.code))
+            else:
+                lines.append(
+                    turn.t(
+                        "visit.not_visited.item",
+                        shop=name,
+                        code=row.retailer.code,
+                        days=row.days_since,
+                        at=_day(local(row.last_visit).date(), turn.language),
+                    )
+                )
+        return "\n".join(lines)
+
+    @staticmethod
+    def _sightings(turn: Turn, kind: str, days: int) -> str:
+        finder = stock_outs if kind == STOCK_OUTS else counterfeit_reports
+        rows = finder(turn.session, turn.principal, clock=turn.clock, days=days)
+        prefix = "visit.stock_outs" if kind == STOCK_OUTS else "visit.counterfeits"
+        if not rows:
+            return turn.t(f"{prefix}.none", days=days)
+        lines = [turn.t(f"{prefix}.header", days=days)]
+        for row in rows[:30]:
+            product = (
+                _product(turn, StockLine(row.product.spec, row.product.name_en, None))
+                if row.product
+                else ""
+            )
+            lines.append(
+                turn.t(
+                    f"{prefix}.item",
+                    at=_day(local(row.visited_at).date(), turn.language),
+                    shop=_retailer_name(turn, row.retailer),
+                    product=product,
+                    text=row.text,
+                )
+            )
+        return "\n".join(lines)
+
+    @staticmethod
+    def _period(turn: Turn, start: date, end: date) -> str:
+        visits = visits_in_period(turn.session, turn.principal, start, end)
+        first, last = _day(start, turn.language), _day(end, turn.language)
+        if not visits:
+            return turn.t("visit.period.none", start=first, end=last)
+        lines = [turn.t("visit.period.header", start=first, end=last, count=len(visits))]
+        for visit in visits[:30]:
+            lines.append(
+                turn.t(
+                    "visit.period.item",
+                    at=format_datetime(visit.visited_at, turn.language),
+                    shop=_shop(turn, visit.retailer_name, visit.retailer_name_en),
+                    summary=brief(turn, visit),
+                )
+            )
+        return "\n".join(lines)
+
+
+def render_follow_ups(turn: Turn, within_days: int) -> str:
+    """Open follow-ups due by today + ``within_days``, overdue marked."""
+    rows = follow_ups_due(turn.session, turn.principal, clock=turn.clock, within_days=within_days)
+    if not rows:
+        return turn.t("visit.follow_ups.none")
+    lines = [turn.t("visit.follow_ups.header")]
+    for row in rows[:30]:
+        key = "visit.follow_ups.overdue" if row.overdue else "visit.follow_ups.item"
+        lines.append(
+            turn.t(
+                key,
+                due=_day(row.due_on, turn.language),
+                shop=_retailer_name(turn, row.retailer),
+                text=row.text,
+            )
+        )
+    return "\n".join(lines)
+
+
+class ActionVisitPlan(RetailAction):
+    """Next week's visit plan: key and overdue shops first, with the reasons."""
+
+    action_name = "action_visit_plan"
+
+    def respond(self, turn: Turn) -> Reply:
+        require_manager(turn.principal)
+        items = visit_plan(turn.session, turn.principal, clock=turn.clock)
+        if not items:
+            return Reply(texts=[turn.t("visit.plan.none")])
+        today = local(turn.clock.now()).date()
+        monday = today + timedelta(days=7 - today.weekday())
+        lines = [
+            turn.t(
+                "visit.plan.header",
+                start=_day(monday, turn.language),
+                end=_day(monday + timedelta(days=6), turn.language),
+            )
+        ]
+        sep = turn.t("visit.plan.reason_sep")
+        for number, item in enumerate(items, start=1):
+            reasons = []
+            if item.last_visit is None:
+                reasons.append(turn.t("visit.plan.reason.never"))
+            elif item.overdue:
+                reasons.append(turn.t("visit.plan.reason.overdue", days=item.days_since))
+            if item.retailer.key_shop:
+                reasons.append(turn.t("visit.plan.reason.key_shop"))
+            if item.retailer.star_level >= 4:
+                reasons.append(turn.t("visit.plan.reason.star", star=item.retailer.star_level))
+            if item.shortfall > 0:
+                reasons.append(
+                    turn.t("visit.plan.reason.short", amount=format_money(item.shortfall))
+                )
+            if item.open_follow_ups:
+                reasons.append(turn.t("visit.plan.reason.follow_ups", count=item.open_follow_ups))
+            if not reasons:
+                reasons.append(turn.t("visit.plan.reason.routine"))
+            lines.append(
+                turn.t(
+                    "visit.plan.item",
+                    n=number,
+                    shop=_retailer_name(turn, item.retailer),
+                    code=item.retailer.code,
+                    reasons=sep.join(reasons),
+                )
+            )
+        return Reply(texts=["\n".join(lines)])
+
+
+class ActionRetailerStatus(RetailAction):
+    """A shop of the manager's territory: this week's order, balance, shortfall, last visit."""
+
+    action_name = "action_retailer_status"
+
+    def respond(self, turn: Turn) -> Reply:
+        require_manager(turn.principal)
+        status = retailer_status(turn.session, turn.principal, user_text(turn), clock=turn.clock)
+        retailer, money = status.retailer, status.settlement
+        lines = [
+            turn.t(
+                "visit.status.header",
+                shop=_retailer_name(turn, retailer),
+                code=retailer.code,
+                star=retailer.star_level,
+                owner=retailer.owner,
+            )
+        ]
+        lines.append(self._order(turn, status))
+        if money.balance is None or money.balance_reported_at is None:
+            lines.append(turn.t("visit.status.balance_unknown"))
+        else:
+            lines.append(
+                turn.t(
+                    "visit.status.balance",
+                    balance=format_money(money.balance),
+                    at=format_datetime(money.balance_reported_at, turn.language),
+                )
+            )
+        if money.is_short and money.deduct_at is not None:
+            lines.append(
+                turn.t(
+                    "visit.status.shortfall",
+                    amount=format_money(money.shortfall),
+                    deduct_at=format_datetime(money.deduct_at, turn.language),
+                )
+            )
+        elif status.order_cycle:
+            lines.append(turn.t("visit.status.funded"))
+        if money.claimed_since_report > 0:
+            lines.append(
+                turn.t("visit.status.claimed", amount=format_money(money.claimed_since_report))
+            )
+        visit = status.last_visit
+        if visit is None:
+            lines.append(turn.t("visit.status.never_visited"))
+        else:
+            lines.append(
+                turn.t(
+                    "visit.status.last_visit",
+                    at=format_datetime(visit.visited_at, turn.language),
+                    summary=brief(turn, visit),
+                )
+            )
+        return Reply(texts=["\n".join(lines)])
+
+    @staticmethod
+    def _order(turn: Turn, status: RetailerStatus) -> str:
+        cycle, state = status.order_cycle, status.order_state
+        if cycle is None:
+            return turn.t("visit.status.no_order")
+        state_text = (
+            turn.t(f"visit.status.state.{state}")
+            if state in ("open", "closed")
+            else turn.t("visit.status.state.other", state=state or "")
+        )
+        lines = status.order_lines
+        if not lines:
+            return turn.t("visit.status.order_empty", cycle=cycle, state=state_text)
+        sep = turn.t("visit.list_sep")
+        items = sep.join(
+            turn.t(
+                "visit.status.line",
+                product=_product(turn, StockLine(spec, name_en, None)),
+                qty=turn.t("visit.qty", count=qty),
+            )
+            for spec, name_en, qty in lines
+        )
+        return turn.t(
+            "visit.status.order",
+            cycle=cycle,
+            state=state_text,
+            lines=items,
+            total=format_money(status.order_total),
+        )
+
+
+class ActionRemindShortfalls(RetailAction):
+    """ "给余额不够的户发个存款提醒": list the short shops and ask before sending anything."""
+
+    action_name = "action_remind_shortfalls"
+
+    def respond(self, turn: Turn) -> Reply:
+        require_manager(turn.principal)
+        short = shortfalls(turn.session, turn.principal, clock=turn.clock)
+        if not short:
+            return Reply(texts=[turn.t("visit.remind.none")])
+        names = _territory_names(turn)
+        items = "\n".join(
+            turn.t(
+                "visit.remind.item",
+                shop=names.get(s.retailer_code, s.retailer_name),
+                shortfall=format_money(s.shortfall),
+            )
+            for s in short
+        )
+        return Reply(
+            texts=[turn.t("visit.remind.offer", count=len(short), items=items)],
+            buttons=[
+                Button(turn.t("visit.remind.button"), payload("remind_shortfalls_send")),
+                Button(turn.t("visit.button.cancel"), payload("pending_cancel")),
+            ],
+        )
+
+
+class ActionRemindShortfallsSend(RetailAction):
+    """The manager confirmed: enqueue the deposit reminders through the outbox."""
+
+    action_name = "action_remind_shortfalls_send"
+
+    def respond(self, turn: Turn) -> Reply:
+        require_manager(turn.principal)
+        report = remind_short_retailers(turn.session, turn.principal, turn.clock)
+        names = _territory_names(turn)
+        sep = turn.t("visit.list_sep")
+        texts = []
+        if report.queued:
+            shops = sep.join(names.get(code, code) for code in report.queued)
+            texts.append(turn.t("visit.remind.done", count=len(report.queued), shops=shops))
+        else:
+            texts.append(turn.t("visit.remind.nothing"))
+        if report.skipped:
+            items = sep.join(
+                turn.t(
+                    "visit.remind.skip_item",
+                    shop=names.get(code, code),
+                    reason=turn.t(
+                        "visit.remind.reason.already"
+                        if reason == "already"
+                        else "visit.remind.reason.other"
+                    ),
+                )
+                for code, reason in report.skipped.items()
+            )
+            texts.append(turn.t("visit.remind.skipped", items=items))
+        return Reply(texts=["\n".join(texts)])
+
+
+def _territory_names(turn: Turn) -> dict[str, str]:
+    """Shop code -> name in the turn's language, for the manager's territory."""
+    return {
+        shop.code: shop_name(shop, turn.language)
+        for shop in visible_retailers(turn.session, turn.principal)
+    }

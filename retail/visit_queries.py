@@ -1,0 +1,408 @@
+"""What a manager asks about visits: the last one to a shop, a period's visits, shops not
+visited lately, follow-ups due, recent stock-outs and suspected fakes, next week's plan, and a
+shop's status (order, balance, shortfall, last visit). Every query sees only the asker's
+territory (staff see all); retailers get :class:`~retail.errors.ManagersOnly`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from retail.access import Principal, visible_retailers
+from retail.catalog import load_catalog
+from retail.clock import SHANGHAI, Clock, local
+from retail.models import FollowUp, Product, Retailer, VisitFinding, VisitNote
+from retail.numerals import parse_number
+from retail.orders import current_order, is_open, order_total
+from retail.settlement import SettlementStatus, status_of
+from retail.visit_extraction import COUNTERFEIT, STOCK_OUT, match_retailers
+from retail.visit_records import SAVED, VisitView, note_view
+from retail.visits import require_manager, resolve_shop
+
+OVERDUE_DAYS = 14
+"""A shop not visited for this many days is overdue in the plan."""
+STOCK_OUT_DAYS = 14
+LAST_VISIT = "last"
+PERIOD = "period"
+NOT_VISITED = "not_visited"
+FOLLOW_UPS = "follow_ups"
+STOCK_OUTS = "stock_outs"
+COUNTERFEITS = "counterfeits"
+
+_NUM = r"[0-9零〇一二两三四五六七八九十]+"
+_NOT_VISITED = re.compile(
+    r"没去|没有去|没拜访|没走访|没跑|未拜访|未走访|not visited|not been|"
+    r"(?:haven'?t|have not|didn'?t|did not)\s+(?:i\s+|we\s+)?(?:been|visit)|overdue",
+    re.IGNORECASE,
+)
+_FOLLOW_UPS = re.compile(r"跟进|待办|答应|follow(?:\s|-)?ups?|promised|to-?dos?", re.IGNORECASE)
+_STOCK_OUTS = re.compile(r"断货|缺货|没货|stock(?:\s|-)?outs?|out of stock|sold out", re.I)
+_COUNTERFEITS = re.compile(r"假烟|疑似假|调包|counterfeits?|fakes?", re.IGNORECASE)
+_LAST = re.compile(r"上次|上一次|最近一次|最后一次|last (?:time|visit)|last visited|when did", re.I)
+_DAYS = re.compile(rf"({_NUM})\s*(天|日|周|个?星期|个?礼拜|个?月|days?|weeks?|months?)", re.I)
+_SPANS = (
+    (re.compile(r"今天|today", re.I), "today"),
+    (re.compile(r"昨天|yesterday", re.I), "yesterday"),
+    (re.compile(r"上周|上个?星期|上礼拜|last week", re.I), "last_week"),
+    (re.compile(r"这周|本周|这个?星期|这礼拜|this week", re.I), "this_week"),
+    (re.compile(r"上个?月|last month", re.I), "last_month"),
+    (re.compile(r"这个?月|本月|this month", re.I), "this_month"),
+)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Which visit question a message asks, with its shop words, day span or period."""
+
+    kind: str
+    days: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A shop and when it was last visited (None: never)."""
+
+    retailer: Retailer
+    last_visit: datetime | None
+    days_since: int | None
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    """An open follow-up of the territory."""
+
+    id: int
+    retailer: Retailer
+    due_on: date
+    text: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A stock-out or suspected fake seen on a visit."""
+
+    retailer: Retailer
+    visited_at: datetime
+    product: Product | None
+    text: str
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """A shop on next week's visit plan and why it is there (overdue, key, short, follow-ups)."""
+
+    retailer: Retailer
+    last_visit: datetime | None
+    days_since: int | None
+    overdue: bool
+    key: bool
+    shortfall: Decimal
+    open_follow_ups: int
+
+    @property
+    def priority(self) -> bool:
+        """Key or overdue shops go first."""
+        return self.overdue or self.key
+
+
+@dataclass(frozen=True)
+class RetailerStatus:
+    """A shop's week as its manager sees it."""
+
+    retailer: Retailer
+    order_cycle: str | None
+    order_state: str | None
+    order_total: Decimal
+    order_lines: tuple[tuple[str, str, int], ...]
+    settlement: SettlementStatus
+    last_visit: VisitView | None
+
+
+def _days(text: str) -> int | None:
+    found = _DAYS.search(text)
+    if not found:
+        return None
+    count = parse_number(found.group(1))
+    if count is None:
+        return None
+    unit = found.group(2).lower()
+    if unit.startswith(("周", "星期", "个星期", "礼拜", "个礼拜", "week")):
+        return count * 7
+    if unit.startswith(("月", "个月", "month")):
+        return count * 30
+    return count
+
+
+def _span(name: str, today: date) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday())
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    return {
+        "today": (today, today),
+        "yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
+        "this_week": (monday, today),
+        "last_week": (monday - timedelta(days=7), monday - timedelta(days=1)),
+        "this_month": (month_start, today),
+        "last_month": (last_month_end.replace(day=1), last_month_end),
+    }[name]
+
+
+def read_history_query(text: str, *, now: datetime, names_shop: bool) -> HistoryQuery:
+    """Which visit question ``text`` asks. ``names_shop``: it names a shop of the territory,
+    which makes "我上次去张记是哪天" a last-visit question."""
+    today = local(now).date()
+    if _NOT_VISITED.search(text) and not names_shop:
+        return HistoryQuery(NOT_VISITED, days=_days(text) or OVERDUE_DAYS)
+    if _FOLLOW_UPS.search(text):
+        return HistoryQuery(FOLLOW_UPS, days=_days(text) or 0)
+    if _STOCK_OUTS.search(text) and not names_shop:
+        return HistoryQuery(STOCK_OUTS, days=_days(text) or STOCK_OUT_DAYS)
+    if _COUNTERFEITS.search(text) and not names_shop:
+        return HistoryQuery(COUNTERFEITS, days=_days(text) or 30)
+    if names_shop or _LAST.search(text):
+        return HistoryQuery(LAST_VISIT)
+    for pattern, name in _SPANS:
+        if pattern.search(text):
+            start, end = _span(name, today)
+            return HistoryQuery(PERIOD, start=start, end=end)
+    days = _days(text) or 7
+    return HistoryQuery(PERIOD, start=today - timedelta(days=days - 1), end=today)
+
+
+def names_a_shop(session: Session, principal: Principal, text: str) -> bool:
+    """Whether ``text`` names a shop of the principal's territory."""
+    return bool(match_retailers(text, visible_retailers(session, principal)))
+
+
+def _saved_notes(retailer_ids: list[int]) -> Select[tuple[VisitNote]]:
+    return (
+        select(VisitNote)
+        .options(selectinload(VisitNote.findings), selectinload(VisitNote.follow_ups))
+        .where(VisitNote.retailer_id.in_(retailer_ids), VisitNote.status == SAVED)
+    )
+
+
+def last_visit(
+    session: Session, principal: Principal, text: str
+) -> tuple[Retailer, VisitView | None]:
+    """The shop ``text`` names and its newest saved visit (None if never visited)."""
+    require_manager(principal)
+    retailer = resolve_shop(session, principal, text)
+    return retailer, _last_visit_of(session, retailer)
+
+
+def _last_visit_of(session: Session, retailer: Retailer) -> VisitView | None:
+    note = session.scalar(
+        _saved_notes([retailer.id])
+        .order_by(VisitNote.visited_at.desc(), VisitNote.id.desc())
+        .limit(1)
+    )
+    return note_view(session, note) if note else None
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start, time(0), tzinfo=SHANGHAI),
+        datetime.combine(end + timedelta(days=1), time(0), tzinfo=SHANGHAI),
+    )
+
+
+def visits_in_period(
+    session: Session, principal: Principal, start: date, end: date
+) -> list[VisitView]:
+    """Saved visits of the territory between ``start`` and ``end`` (days in Shanghai, inclusive)."""
+    require_manager(principal)
+    ids = [shop.id for shop in visible_retailers(session, principal)]
+    low, high = _bounds(start, end)
+    notes = session.scalars(
+        _saved_notes(ids)
+        .where(VisitNote.visited_at >= low, VisitNote.visited_at < high)
+        .order_by(VisitNote.visited_at, VisitNote.id)
+    )
+    return [note_view(session, note) for note in notes]
+
+
+def coverage(session: Session, principal: Principal, *, clock: Clock) -> list[Coverage]:
+    """Every shop of the territory with its last saved visit, never-visited and oldest first."""
+    require_manager(principal)
+    shops = visible_retailers(session, principal)
+    query = (
+        select(VisitNote.retailer_id, func.max(VisitNote.visited_at))
+        .where(VisitNote.retailer_id.in_([s.id for s in shops]), VisitNote.status == SAVED)
+        .group_by(VisitNote.retailer_id)
+    )
+    last: dict[int, datetime] = {rid: at for rid, at in session.execute(query)}
+    today = local(clock.now()).date()
+    rows = []
+    for shop in shops:
+        at = last.get(shop.id)
+        days = (today - local(at).date()).days if at else None
+        rows.append(Coverage(shop, at, days))
+    return sorted(rows, key=lambda row: (row.last_visit is not None, -(row.days_since or 0)))
+
+
+def shops_not_visited(
+    session: Session, principal: Principal, *, days: int, clock: Clock
+) -> list[Coverage]:
+    """Shops of the territory not visited in the last ``days`` days (or never)."""
+    return [
+        row
+        for row in coverage(session, principal, clock=clock)
+        if row.days_since is None or row.days_since >= days
+    ]
+
+
+def follow_ups_due(
+    session: Session, principal: Principal, *, clock: Clock, within_days: int = 0
+) -> list[FollowUpView]:
+    """Open follow-ups of saved notes due by today + ``within_days`` (overdue ones first)."""
+    require_manager(principal)
+    shops = {shop.id: shop for shop in visible_retailers(session, principal)}
+    today = local(clock.now()).date()
+    rows = session.scalars(
+        select(FollowUp)
+        .join(VisitNote, VisitNote.id == FollowUp.note_id)
+        .where(
+            FollowUp.retailer_id.in_(list(shops)),
+            FollowUp.done_at.is_(None),
+            VisitNote.status == SAVED,
+            FollowUp.due_on <= today + timedelta(days=within_days),
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+    )
+    return [
+        FollowUpView(row.id, shops[row.retailer_id], row.due_on, row.text, row.due_on < today)
+        for row in rows
+    ]
+
+
+def _sightings(
+    session: Session, principal: Principal, kind: str, *, days: int, clock: Clock
+) -> list[Sighting]:
+    shops = {shop.id: shop for shop in visible_retailers(session, principal)}
+    products = {p.id: p for p in load_catalog(session)}
+    since = clock.now() - timedelta(days=days)
+    rows = session.execute(
+        select(VisitFinding, VisitNote)
+        .join(VisitNote, VisitNote.id == VisitFinding.note_id)
+        .where(
+            VisitFinding.kind == kind,
+            VisitNote.status == SAVED,
+            VisitNote.retailer_id.in_(list(shops)),
+            VisitNote.visited_at >= since,
+        )
+        .order_by(VisitNote.visited_at.desc(), VisitFinding.id)
+    )
+    return [
+        Sighting(
+            shops[note.retailer_id],
+            note.visited_at,
+            products.get(finding.product_id or 0),
+            finding.text,
+        )
+        for finding, note in rows
+    ]
+
+
+def stock_outs(
+    session: Session, principal: Principal, *, clock: Clock, days: int = STOCK_OUT_DAYS
+) -> list[Sighting]:
+    """Stock-outs reported on saved visits in the last ``days`` days, newest first."""
+    require_manager(principal)
+    return _sightings(session, principal, STOCK_OUT, days=days, clock=clock)
+
+
+def counterfeit_reports(
+    session: Session, principal: Principal, *, clock: Clock, days: int = 30
+) -> list[Sighting]:
+    """Suspected fakes flagged on visits: the list handed to the monopoly officer (专卖管理员).
+
+    Staff see every shop's; a manager sees their territory's.
+    """
+    require_manager(principal)
+    return _sightings(session, principal, COUNTERFEIT, days=days, clock=clock)
+
+
+def visit_plan(session: Session, principal: Principal, *, clock: Clock) -> list[PlanItem]:
+    """Next week's visits: every shop of the territory, overdue and key shops first.
+
+    Key = a key shop (重点客户), star level 4-5, a shortfall on the open order, or open
+    follow-ups; overdue = not visited for :data:`OVERDUE_DAYS` days by next Monday.
+    """
+    rows = coverage(session, principal, clock=clock)
+    today = local(clock.now()).date()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    query = (
+        select(FollowUp.retailer_id, func.count(FollowUp.id))
+        .join(VisitNote, VisitNote.id == FollowUp.note_id)
+        .where(FollowUp.done_at.is_(None), VisitNote.status == SAVED)
+        .group_by(FollowUp.retailer_id)
+    )
+    open_counts: dict[int, int] = {rid: count for rid, count in session.execute(query)}
+    plan = []
+    for row in rows:
+        shortfall = status_of(session, row.retailer, clock=clock).shortfall
+        follow_ups = int(open_counts.get(row.retailer.id, 0))
+        last_day = local(row.last_visit).date() if row.last_visit else None
+        overdue = last_day is None or (next_monday - last_day).days >= OVERDUE_DAYS
+        key = row.retailer.key_shop or row.retailer.star_level >= 4
+        plan.append(
+            PlanItem(
+                retailer=row.retailer,
+                last_visit=row.last_visit,
+                days_since=row.days_since,
+                overdue=overdue,
+                key=key or shortfall > 0 or follow_ups > 0,
+                shortfall=shortfall,
+                open_follow_ups=follow_ups,
+            )
+        )
+    return sorted(
+        plan,
+        key=lambda item: (
+            not item.overdue,
+            not item.key,
+            -(item.days_since if item.days_since is not None else 10_000),
+            item.retailer.code,
+        ),
+    )
+
+
+def retailer_status(
+    session: Session, principal: Principal, text: str, *, clock: Clock
+) -> RetailerStatus:
+    """A shop of the territory that ``text`` names: this week's order, funding, last visit."""
+    require_manager(principal)
+    retailer = resolve_shop(session, principal, text)
+    order = current_order(session, retailer.id, clock=clock)
+    products = {p.id: p for p in load_catalog(session)}
+    lines = tuple(
+        (products[line.product_id].spec, products[line.product_id].name_en, line.quantity)
+        for line in (order.lines if order else [])
+        if line.quantity > 0
+    )
+    state = None
+    if order is not None:
+        state = order.status
+        if is_open(order, clock.now()):
+            state = "open"
+        elif order.status == "open":
+            state = "closed"
+    return RetailerStatus(
+        retailer=retailer,
+        order_cycle=order.cycle if order else None,
+        order_state=state,
+        order_total=order_total(order) if order else Decimal("0.00"),
+        order_lines=lines,
+        settlement=status_of(session, retailer, clock=clock),
+        last_visit=_last_visit_of(session, retailer),
+    )

@@ -1,0 +1,432 @@
+"""Visit notes: a manager's free text becomes a draft, is saved, corrected, and confirmed.
+
+A note is never written straight away: :func:`draft_visit` stores a draft (a
+:class:`~retail.models.visits.VisitDraft`, with the raw text) that the manager saves
+(:func:`save_visit`, which writes the :class:`VisitNote`) or cancels; an unconfirmed message
+never touches the visit record. "刚才那条记错了,库存是十二条" (:func:`amend_last`) drafts a
+corrected copy of the newest note (or draft); saving it marks the note it amends
+``superseded``, and both raw texts stay.
+After a save the retailer is pushed a one-tap "confirm visit" (签字确认) through the outbox;
+:func:`confirm_by_retailer` records it. Only managers record notes, and only for their own
+shops; only the visited retailer confirms. Queries live in :mod:`retail.visit_queries`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from retail import outbox
+from retail.access import ADMIN, Principal, visible_retailers
+from retail.catalog import load_catalog
+from retail.clock import Clock, local
+from retail.errors import (
+    AmendNotUnderstood,
+    ManagersOnly,
+    NothingToAmend,
+    VisitShopAmbiguous,
+    VisitShopUnknown,
+    VisitUnavailable,
+    WrongRole,
+)
+from retail.i18n import format_datetime, t
+from retail.models import FollowUp, Product, Retailer, User, VisitNote
+from retail.models.visits import VisitDraft
+from retail.numerals import parse_number
+from retail.outbox import PushButton
+from retail.visit_extraction import PRICE_TAGS, STOCK_OUT, StockCount, match_retailers, read_note
+from retail.visit_records import (
+    SAVED,
+    Record,
+    VisitView,
+    draft_view,
+    load_note,
+    note_view,
+    write_note,
+)
+from retail.visit_times import visit_time
+
+PENDING = "pending"
+CANCELLED = "cancelled"
+SUPERSEDED = "superseded"
+VISIT_CONFIRM = "visit_confirm"
+"""Outbox kind of the push that asks a retailer to confirm a visit."""
+CONFIRM_PAYLOAD = '/visit_confirm{{"ref":"{id}"}}'
+_AMEND_COUNT = re.compile(
+    r"(?:库存|还有|还剩|剩|是|应该是|改成|改为|stock|was|is|should be|to)\s*"
+    r"([0-9零〇一二两三四五六七八九十百]+|[a-z]+)\s*(?:条|cartons?)",
+    re.IGNORECASE,
+)
+_AMEND_TAGS = re.compile(
+    r"(?:价签|标价签|price tags?)\D{0,6}?([0-9零〇一二两三四五六七八九十]+)\s*张?|"
+    r"([0-9零〇一二两三四五六七八九十]+)\s*张(?:价签|标价签)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SavedVisit:
+    """A saved note and whether the retailer was asked to confirm it (False: not on Telegram)."""
+
+    visit: VisitView
+    confirmation_queued: bool
+
+
+def require_manager(principal: Principal) -> None:
+    """Manager flows are for managers (and staff); anyone else gets a polite refusal."""
+    if not (principal.is_manager or principal.role == ADMIN):
+        raise ManagersOnly()
+
+
+def shop_name(retailer: Retailer, language: str) -> str:
+    """A shop's name in ``language`` (the Chinese name when it has no English one)."""
+    return retailer.name_en or retailer.name if language == "en" else retailer.name
+
+
+def resolve_shop(
+    session: Session, principal: Principal, text: str, *, code: str | None = None
+) -> Retailer:
+    """The one shop of the principal's territory that ``text`` (or ``code``) names.
+
+    :class:`VisitShopUnknown` when none matches (a shop outside the territory is never
+    revealed), :class:`VisitShopAmbiguous` with the candidates when several do.
+    """
+    shops = visible_retailers(session, principal)
+    if code:
+        chosen = [shop for shop in shops if shop.code == code]
+        if not chosen:
+            raise VisitShopUnknown()
+        return chosen[0]
+    found = match_retailers(text, shops)
+    if not found:
+        raise VisitShopUnknown()
+    if len(found) > 1:
+        raise _ambiguous(found, principal.language)
+    return found[0]
+
+
+def _ambiguous(found: list[Retailer], language: str) -> VisitShopAmbiguous:
+    names = " / ".join(f"{shop_name(shop, language)} ({shop.code})" for shop in found)
+    return VisitShopAmbiguous(shops=names, codes=",".join(shop.code for shop in found))
+
+
+def _manager_id(principal: Principal, retailer_id: int, session: Session) -> int:
+    if principal.manager_id is not None:
+        return principal.manager_id
+    retailer = session.get(Retailer, retailer_id)
+    assert retailer is not None
+    return retailer.manager_id
+
+
+def _store_draft(
+    session: Session,
+    principal: Principal,
+    record: Record,
+    *,
+    raw_text: str,
+    source: str,
+    clock: Clock,
+    amends_id: int | None = None,
+) -> VisitDraft:
+    draft = VisitDraft(
+        manager_id=_manager_id(principal, record.retailer_id, session),
+        retailer_id=record.retailer_id,
+        raw_text=raw_text,
+        source=source,
+        record=record.to_json(),
+        amends_id=amends_id,
+        status=PENDING,
+        created_at=clock.now(),
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def draft_visit(
+    session: Session,
+    principal: Principal,
+    text: str,
+    *,
+    clock: Clock,
+    source: str = "text",
+    retailer_code: str | None = None,
+    sent_at: datetime | None = None,
+) -> VisitView:
+    """Read a manager's note and keep it as a draft to show back with save/cancel buttons.
+
+    ``retailer_code`` settles the shop when the manager picked it after an ambiguous note;
+    ``sent_at`` (the message time, default now) is what 今天 and 昨天 are read against.
+    Raises :class:`VisitShopUnknown` / :class:`VisitShopAmbiguous` when the shop is unclear.
+    """
+    require_manager(principal)
+    shops = visible_retailers(session, principal)
+    now = sent_at or clock.now()
+    extract = read_note(text, now=now, retailers=shops, products=load_catalog(session))
+    if retailer_code:
+        retailer = resolve_shop(session, principal, text, code=retailer_code)
+    elif extract.retailer is not None:
+        retailer = extract.retailer
+    elif extract.retailers:
+        raise _ambiguous(extract.retailers, principal.language)
+    else:
+        raise VisitShopUnknown()
+    record = Record.from_extract(extract, retailer)
+    draft = _store_draft(session, principal, record, raw_text=text, source=source, clock=clock)
+    return draft_view(session, draft)
+
+
+def _own_draft(session: Session, principal: Principal, draft_id: int) -> VisitDraft:
+    """A draft of this manager for a shop still theirs; else :class:`VisitUnavailable`."""
+    require_manager(principal)
+    draft = session.get(VisitDraft, draft_id, with_for_update=True)
+    shops = {shop.id for shop in visible_retailers(session, principal)}
+    if draft is None or draft.retailer_id not in shops:
+        raise VisitUnavailable(reason="unknown")
+    if principal.is_manager and draft.manager_id != principal.manager_id:
+        raise VisitUnavailable(reason="unknown")
+    return draft
+
+
+def _push_confirmation(session: Session, note: VisitNote, *, clock: Clock) -> bool:
+    """Ask the retailer (if on Telegram) to confirm the visit with one tap."""
+    user = session.scalar(
+        select(User).where(User.retailer_id == note.retailer_id, User.telegram_user_id.is_not(None))
+    )
+    retailer = session.get(Retailer, note.retailer_id)
+    if user is None or user.telegram_user_id is None or retailer is None:
+        return False
+    language = user.language
+    manager = retailer.manager
+    manager_name = manager.display_en if language == "en" else manager.display_zh
+    outbox.enqueue(
+        session,
+        dedupe_key=f"visit:{note.id}:confirm",
+        kind=VISIT_CONFIRM,
+        chat_id=user.telegram_user_id,
+        language=language,
+        text=t(
+            language,
+            "visit.confirm_request",
+            manager=manager_name,
+            shop=shop_name(retailer, language),
+            at=format_datetime(note.visited_at, language),
+        ),
+        clock=clock,
+        retailer_id=retailer.id,
+        buttons=[
+            PushButton(t(language, "visit.confirm_button"), CONFIRM_PAYLOAD.format(id=note.id))
+        ],
+        expires_at=clock.now() + timedelta(days=7),
+    )
+    return True
+
+
+def save_visit(
+    session: Session, principal: Principal, draft_id: int, *, clock: Clock
+) -> SavedVisit:
+    """Write a draft as a saved note; a correction supersedes the note it amends. The retailer
+    is asked to confirm. Saving twice writes once; a cancelled or replaced draft is refused."""
+    draft = _own_draft(session, principal, draft_id)
+    if draft.status == SAVED and draft.note_id is not None:
+        note = load_note(session, draft.note_id)
+        assert note is not None
+        return SavedVisit(note_view(session, note), confirmation_queued=False)
+    if draft.status != PENDING:
+        raise VisitUnavailable(reason=draft.status)
+    if draft.amends_id is not None:
+        original = session.get(VisitNote, draft.amends_id, with_for_update=True)
+        if original is not None and original.status != SAVED:
+            raise VisitUnavailable(reason=SUPERSEDED)
+        if original is not None:
+            original.status = SUPERSEDED
+            # The correction carries the follow-ups over; the old ones would remind twice.
+            for follow_up in session.scalars(
+                select(FollowUp).where(FollowUp.note_id == original.id, FollowUp.done_at.is_(None))
+            ):
+                follow_up.done_at = clock.now()
+    note = write_note(
+        session,
+        Record.from_json(draft.record),
+        manager_id=draft.manager_id,
+        raw_text=draft.raw_text,
+        source=draft.source,
+        recorded_at=clock.now(),
+        amends_id=draft.amends_id,
+    )
+    draft.status, draft.note_id, draft.decided_at = SAVED, note.id, clock.now()
+    session.flush()
+    queued = _push_confirmation(session, note, clock=clock)
+    return SavedVisit(note_view(session, note), confirmation_queued=queued)
+
+
+def cancel_visit(session: Session, principal: Principal, draft_id: int, *, clock: Clock) -> None:
+    """Drop a draft; nothing is recorded. A saved one stays saved (correct it instead)."""
+    draft = _own_draft(session, principal, draft_id)
+    if draft.status == SAVED:
+        raise VisitUnavailable(reason=SAVED)
+    if draft.status == PENDING:
+        draft.status, draft.decided_at = CANCELLED, clock.now()
+        session.flush()
+
+
+def _latest(session: Session, principal: Principal) -> tuple[Record, int | None, VisitDraft | None]:
+    """What a correction applies to: the manager's newest pending draft or saved note,
+    whichever is newer; with the note id a save would supersede, and the draft it replaces."""
+    require_manager(principal)
+    note = session.scalar(
+        select(VisitNote)
+        .where(VisitNote.manager_id == principal.manager_id, VisitNote.status == SAVED)
+        .order_by(VisitNote.recorded_at.desc(), VisitNote.id.desc())
+        .limit(1)
+    )
+    draft = session.scalar(
+        select(VisitDraft)
+        .where(VisitDraft.manager_id == principal.manager_id, VisitDraft.status == PENDING)
+        .order_by(VisitDraft.created_at.desc(), VisitDraft.id.desc())
+        .limit(1)
+    )
+    if draft is not None and (note is None or draft.created_at >= note.recorded_at):
+        return Record.from_json(draft.record), draft.amends_id, draft
+    if note is None:
+        raise NothingToAmend()
+    loaded = load_note(session, note.id)
+    assert loaded is not None
+    return Record.of_note(loaded), note.id, None
+
+
+def _amend_counts(record: Record, text: str, counts: list[StockCount], outs: list[Product]) -> bool:
+    """Apply corrected stock counts; a bare count (库存是十二条) fits a note with one count."""
+    changed = False
+    named = {count.product.id: count.cartons for count in counts}
+    if not named:
+        bare = _AMEND_COUNT.search(text)
+        if bare and len(record.stock) == 1:
+            value = parse_number(bare.group(1))
+            if value is not None:
+                named = {record.stock[0][0]: value}
+    for product_id, cartons in named.items():
+        record.stock = [(pid, c) for pid, c in record.stock if pid != product_id]
+        record.stock.append((product_id, cartons))
+        record.stock_outs = [pid for pid in record.stock_outs if pid != product_id]
+        changed = True
+    for product in outs:
+        if product.id not in named and product.id not in record.stock_outs:
+            record.stock_outs.append(product.id)
+            record.stock = [(pid, c) for pid, c in record.stock if pid != product.id]
+            changed = True
+    return changed
+
+
+def amend_last(
+    session: Session,
+    principal: Principal,
+    text: str,
+    *,
+    clock: Clock,
+    source: str = "text",
+    sent_at: datetime | None = None,
+) -> VisitView:
+    """Draft a corrected copy of the manager's newest note (or pending draft).
+
+    Understood corrections: stock counts (芙蓉王是十二条, or a bare 库存是十二条 when the note
+    counted one product), stock-outs, the shop, the visit day, the number of price tags.
+    Anything else raises :class:`AmendNotUnderstood` and changes nothing. The raw text of the
+    correction is the new draft's; the original keeps its own.
+    """
+    record, amends_id, replaced = _latest(session, principal)
+    shops = visible_retailers(session, principal)
+    now = sent_at or clock.now()
+    extract = read_note(text, now=now, retailers=shops, products=load_catalog(session))
+    changed = _amend_counts(record, text, extract.stock, extract.stock_outs)
+    if extract.retailer is not None and extract.retailer.id != record.retailer_id:
+        record.retailer_id = extract.retailer.id
+        changed = True
+    when = visit_time(text, now)
+    if when.stated and local(when.at).date() != local(record.visited_at).date():
+        record.visited_at, record.time_stated = when.at, True
+        changed = True
+    tags = _AMEND_TAGS.search(text)
+    if tags:
+        value = parse_number(next(group for group in tags.groups() if group))
+        if value is not None:
+            record.price_tags = value
+            record.tags.add(PRICE_TAGS)
+            changed = True
+    if not changed:
+        raise AmendNotUnderstood()
+    if record.stock_outs:
+        record.tags.add(STOCK_OUT)
+    else:
+        record.tags.discard(STOCK_OUT)
+    if replaced is not None:
+        replaced.status, replaced.decided_at = SUPERSEDED, clock.now()
+        text = f"{replaced.raw_text}\n{text}" if replaced.amends_id is None else text
+    draft = _store_draft(
+        session, principal, record, raw_text=text, source=source, clock=clock, amends_id=amends_id
+    )
+    return draft_view(session, draft)
+
+
+def confirm_by_retailer(
+    session: Session, principal: Principal, note_id: int, *, clock: Clock
+) -> VisitView:
+    """The visited retailer confirms the visit (签字确认); only they can, only a saved note."""
+    if not principal.is_retailer:
+        raise WrongRole()
+    note = load_note(session, note_id)
+    if note is None or note.retailer_id != principal.retailer_id:
+        raise VisitUnavailable(reason="unknown")
+    if note.status != SAVED:
+        raise VisitUnavailable(reason=note.status)
+    if note.confirmed_at is None:
+        note.confirmed_at = clock.now()
+        session.flush()
+    return note_view(session, note)
+
+
+_DEMO_NOTES = (
+    ("R001", 9, "张记烟酒 芙蓉王硬还有十条 白沙八条 价签补了两张 陈列正常"),
+    ("R002", 4, "李姐便利店 陈列调整了 利群还剩五条 软中华三条 提醒存款"),
+    ("R004", 20, "陈氏百货 白沙精品断货 硬芙六条 建议勤订少订"),
+)
+
+
+def seed_demo_visits(session: Session, clock: Clock) -> int:
+    """A few saved, confirmed demo notes (days ago) so history and the plan show something.
+
+    Idempotent: a shop that already has a demo note gets none. The notes carry no follow-ups,
+    so the seed causes no follow-up digest.
+    """
+    written = 0
+    products = load_catalog(session)
+    for code, days_ago, text in _DEMO_NOTES:
+        retailer = session.scalar(select(Retailer).where(Retailer.code == code))
+        if retailer is None:
+            continue
+        exists = session.scalar(
+            select(VisitNote.id).where(
+                VisitNote.retailer_id == retailer.id, VisitNote.source == "demo"
+            )
+        )
+        if exists is not None:
+            continue
+        at = clock.now() - timedelta(days=days_ago)
+        extract = read_note(text, now=at, retailers=[retailer], products=products)
+        record = Record.from_extract(extract, retailer)
+        record.follow_ups = []
+        write_note(
+            session,
+            record,
+            manager_id=retailer.manager_id,
+            raw_text=text,
+            source="demo",
+            recorded_at=at,
+            confirmed_at=at,
+        )
+        written += 1
+    return written
