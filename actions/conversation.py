@@ -74,7 +74,13 @@ def split_ref(ref: str | None, *, parts: int) -> list[str] | None:
     return pieces if len(pieces) == parts and all(pieces) else None
 
 
-CONFIRM_INTENTS = ("deposit_confirm", "prefs_confirm", "request_send")
+CONFIRM_INTENTS = (
+    "deposit_confirm",
+    "prefs_confirm",
+    "request_send",
+    "visit_save",
+    "remind_shortfalls_send",
+)
 """Button intents that save something the user was offered (each with a cancel beside it)."""
 
 
