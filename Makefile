@@ -81,7 +81,7 @@ EVAL_ARGS ?=
 eval-nlu: setup ## Cross-validate the NLU (5 folds per language); report in reports/
 	@$(APP) -m scripts.eval_nlu $(EVAL_ARGS)
 
-.PHONY: bench-reminders import-balances feed-token import-policies
+.PHONY: bench-reminders import-balances feed-token import-policies export-visits
 N ?= 2000
 bench-reminders: .venv/.installed ## Reminder delivery benchmark against the stand-in: make bench-reminders N=2000
 	@$(APP) -m scripts.bench_reminders --n $(N)
@@ -95,3 +95,6 @@ feed-token: .venv/.installed ## Issue a token for a bank feed's HTTP posts: make
 
 import-policies: .venv/.installed ## Import policy answers from YAML or CSV (no retraining): make import-policies FILE=policies.csv
 	@$(APP) -m scripts.import_policies $(FILE)
+
+export-visits: .venv/.installed ## Visit notes of a period as CSV or XLSX: make export-visits FROM=2026-11-01 TO=2026-11-30 FILE=visits.xlsx
+	@$(APP) -m scripts.export_visits --from $(FROM) --to $(TO) $(FILE)

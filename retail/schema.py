@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
+from retail.db import ensure_sqlite_folder
 from retail.settings import PROJECT_ROOT
 
 
@@ -17,4 +18,5 @@ def alembic_config(database_url: str) -> Config:
 
 def migrate(database_url: str) -> None:
     """Upgrade ``database_url`` to the head revision (creating tables on a new database)."""
+    ensure_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), "head")

@@ -31,3 +31,11 @@ def test_with_a_token_the_bot_uses_telegram(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings.from_env()
     assert (settings.uses_standin, settings.telegram_api_url) == (False, "https://api.telegram.org")
     assert settings.bot_token == "123:abc"
+
+
+def test_a_sqlite_database_in_a_missing_folder_is_migrated_there(tmp_path) -> None:
+    from retail.schema import migrate
+
+    path = tmp_path / "var" / "nested" / "retail.db"
+    migrate(f"sqlite:///{path}")
+    assert path.exists()
