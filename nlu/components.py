@@ -279,7 +279,7 @@ class LinearIntentClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Regularisation (higher C fits the data closer) and how many intents to rank."""
-        return {"C": 30.0, "ranking_length": 10}
+        return {"C": 100.0, "ranking_length": 10}
 
     @classmethod
     def create(
