@@ -65,6 +65,7 @@ _EN_SHOP_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+_WORD = re.compile(r"[a-z']+")
 _UNIT = r"(?:条|cartons?|ctns?)"
 _COUNT_AFTER = re.compile(
     rf"^(?:的)?(?:库存|现存|存货|还有|还剩|剩下|剩了|剩|有|是|只有|就|stock|left|in stock|"
@@ -417,7 +418,8 @@ def match_retailers(text: str, retailers: Sequence[Retailer]) -> list[Retailer]:
     """The shops ``text`` names, best first; several when it is ambiguous, none when none.
 
     Exact names (longest wins) first, then the same on toneless pinyin (a voice transcript's
-    homophones: 张己烟酒), then a fuzzy match of the full shop name.
+    homophones: 张己烟酒), then most words of a long English name (a transcript that lost one),
+    then a fuzzy match of the full shop name.
     """
     query = normalise(text)
     if not query:
@@ -433,6 +435,14 @@ def match_retailers(text: str, retailers: Sequence[Retailer]) -> list[Retailer]:
             for name in _retailer_names(retailer):
                 if re.search(r"[^\x00-\x7f]", name) and _pinyin(name) in spoken:
                     best[retailer.id] = max(best.get(retailer.id, 0), len(name))
+    if not best:
+        spoken_words = set(_WORD.findall(text.lower()))
+        for retailer in retailers:
+            words = set(_WORD.findall((retailer.name_en or "").lower()))
+            shared = words & spoken_words
+            # Speech recognition loses a word or two of a long English name (Meixi -> "really").
+            if len(shared) >= 3 and len(shared) * 5 >= len(words) * 3:
+                best[retailer.id] = sum(len(word) for word in shared)
     if not best:
         for retailer in retailers:
             score = fuzz.partial_ratio(normalise(retailer.name), query)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +45,10 @@ class Transcriber(Protocol):
 class PocketsphinxTranscriber:
     """CMU PocketSphinx with the US English model its wheel ships (about 38 MB).
 
-    Good enough for CI and demos, not for Chinese. One decoder is loaded once (about half a
-    second) and shared, so calls take a lock: a PocketSphinx decoder is not thread-safe.
+    Good enough for CI and demos, not for Chinese. Each note gets a fresh decoder (about a
+    quarter of a second): a reused one carries its cepstral mean over from the previous note,
+    so one manager's voice would shape the next one's transcript, and the same audio would not
+    always give the same text.
     """
 
     engine = "pocketsphinx"
@@ -61,18 +62,18 @@ class PocketsphinxTranscriber:
                 "pocketsphinx)"
             ) from error
         self.rate = rate
-        self._decoder = Decoder(Config(samprate=rate, loglevel="FATAL"))
-        self._lock = threading.Lock()
+        self._new_decoder = lambda: Decoder(Config(samprate=rate, loglevel="FATAL"))
+        self._new_decoder()  # fail at start-up, not at the first note, if the model is broken
 
     def transcribe(self, samples: PCM, rate: int) -> Transcript:
         """Decode the whole utterance at once and return the best hypothesis."""
         _check_rate(rate, self.rate)
         started = time.perf_counter()
-        with self._lock:
-            self._decoder.start_utt()
-            self._decoder.process_raw(samples.astype(np.int16).tobytes(), full_utt=True)
-            self._decoder.end_utt()
-            hypothesis = self._decoder.hyp()
+        decoder = self._new_decoder()
+        decoder.start_utt()
+        decoder.process_raw(samples.astype(np.int16).tobytes(), full_utt=True)
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
         text = hypothesis.hypstr if hypothesis is not None else ""
         return Transcript(
             text=text.strip(),

@@ -164,6 +164,16 @@ def test_shops_match_by_short_name_owner_english_and_homophone(
     assert codes("去了老刘副食店") == []
 
 
+def test_a_transcript_that_lost_a_word_of_a_long_english_name_still_finds_the_shop(
+    territory: tuple[list[Retailer], list[Product]],
+) -> None:
+    shops, _ = territory
+    # What PocketSphinx made of "visited the Meixi Lake International Convenience Store".
+    heard = "really good but like the lake international convenience store this morning"
+    assert [shop.code for shop in match_retailers(heard, shops)] == ["R008"]
+    assert [shop.code for shop in match_retailers("went to a convenience store", shops)] == []
+
+
 def test_a_shop_outside_the_territory_is_not_matched(
     territory: tuple[list[Retailer], list[Product]],
 ) -> None:
