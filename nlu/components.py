@@ -40,7 +40,7 @@ from nlu.entities import (
     resolve_products,
     resolve_times,
 )
-from nlu.intents import IntentModel
+from nlu.intents import Gazetteer, IntentModel
 from nlu.products import ProductResolver
 from nlu.times import TimeResolver, parse_message_time, preference_for
 
@@ -293,8 +293,18 @@ class LinearIntentClassifier(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fit on every example with an intent and store the model."""
+        """Fit on every example with an intent and store the model.
+
+        The lookup tables of the training data (products, retailers) become the gazetteer.
+        """
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        self._model.gazetteer = Gazetteer(
+            {
+                table["name"]: table["elements"]
+                for table in training_data.lookup_tables
+                if isinstance(table.get("elements"), list)
+            }
+        )
         self._model.fit(
             [e.get(TEXT) for e in examples],
             [_tokens(e) for e in examples],

@@ -7,13 +7,19 @@ seconds, so DIET keeps the entities and this model takes the intents. Character 
 the typos (利裙, furongwnag) and the mixed zh/en; words carry the shop and brand names the
 tokenizer keeps whole.
 
+A message that names a catalog product or a shop also gets a marker token (``__product__``,
+``__retailer__``) from the training data's lookup tables, so "Xuanhemen price?" reads like
+"Baisha price?" even where that brand is rare in the examples, and "nongfu spring price"
+(not tobacco) does not.
+
 No Rasa import (nlu/components.py wraps it); it needs scikit-learn, which both environments have.
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,14 +31,79 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
+class Gazetteer:
+    """Marks the lookup-table phrases a message contains: ``["__product__"]`` and the like.
+
+    ASCII phrases match whole words, case-insensitively, and a single English word of five
+    letters or more also matches with one letter dropped, added, changed or swapped (Liqn,
+    Furongwnag); Chinese phrases match anywhere.
+    """
+
+    def __init__(self, tables: Mapping[str, Sequence[str]] | None = None) -> None:
+        self.tables = {name: sorted(set(phrases)) for name, phrases in (tables or {}).items()}
+        self._patterns = {
+            name: _phrase_pattern(phrases) for name, phrases in self.tables.items() if phrases
+        }
+        self._near = {name: _near_forms(phrases) for name, phrases in self.tables.items()}
+
+    def markers(self, text: str) -> list[str]:
+        """One marker token per table with a phrase in the text."""
+        lowered = text.lower()
+        words = _ASCII_WORD.findall(lowered)
+        return [
+            f"__{name}__"
+            for name, pattern in self._patterns.items()
+            if pattern.search(lowered) or _near_match(words, self._near[name])
+        ]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"tables": self.tables}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["tables"])  # type: ignore[misc]
+
+
+_ASCII_WORD = re.compile(r"[a-z]{4,}")
+_FUZZY_MIN_LENGTH = 5
+
+
+def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
+    alternatives = []
+    for phrase in sorted({p.lower().strip() for p in phrases if p.strip()}, key=len, reverse=True):
+        escaped = re.escape(phrase)
+        alternatives.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if phrase.isascii() else escaped)
+    return re.compile("|".join(alternatives))
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _near_forms(phrases: Sequence[str]) -> frozenset[str]:
+    """Every long one-word ASCII phrase and its one-letter deletions (symmetric delete)."""
+    words = {p.lower() for p in phrases if p.isascii() and p.isalpha()}
+    forms: set[str] = set()
+    for word in words:
+        if len(word) >= _FUZZY_MIN_LENGTH:
+            forms |= {word} | _deletions(word)
+    return frozenset(forms)
+
+
+def _near_match(words: Sequence[str], forms: frozenset[str]) -> bool:
+    """True if a word is within one edit (or one swap) of a phrase: they share a deletion."""
+    return any(word in forms or not _deletions(word).isdisjoint(forms) for word in words)
+
+
 @dataclass
 class IntentModel:
     """A trained intent classifier: fit on (text, tokens, intent), rank intents for a message.
 
-    ``c`` is the inverse regularisation strength of the logistic regression.
+    ``c`` is the inverse regularisation strength of the logistic regression; ``gazetteer``
+    marks product and shop names (:class:`Gazetteer`).
     """
 
     c: float = _DEFAULT_C
+    gazetteer: Gazetteer = field(default_factory=Gazetteer)
     _model: Any = field(default=None, repr=False)
 
     def _pipeline(self) -> Any:
@@ -75,7 +146,7 @@ class IntentModel:
         if len(set(intents)) < 2:
             raise ValueError("an intent classifier needs examples of at least two intents")
         self._model = self._pipeline()
-        self._model.fit(_rows(texts, tokens), list(intents))
+        self._model.fit(self._rows(texts, tokens), list(intents))
 
     @property
     def is_trained(self) -> bool:
@@ -86,25 +157,30 @@ class IntentModel:
         """Every intent with its probability for one message, most likely first."""
         if self._model is None:
             raise RuntimeError("the intent model is not trained")
-        probabilities = self._model.predict_proba(_rows([text], [tokens]))[0]
+        probabilities = self._model.predict_proba(self._rows([text], [tokens]))[0]
         ranking = zip(self._model.classes_, probabilities, strict=True)
         return sorted(((str(i), float(p)) for i, p in ranking), key=lambda r: -r[1])
 
     def dumps(self) -> bytes:
         """The trained model as bytes, for the Rasa model storage."""
-        return pickle.dumps({"c": self.c, "model": self._model})
+        return pickle.dumps({"c": self.c, "gazetteer": self.gazetteer, "model": self._model})
 
     @classmethod
     def loads(cls, data: bytes) -> IntentModel:
         """A model from :meth:`dumps` output (trusted: it comes from our own trained model)."""
         stored = pickle.loads(data)  # written by dumps() into our own model file
-        return cls(c=stored["c"], _model=stored["model"])
+        return cls(
+            c=stored["c"], gazetteer=stored.get("gazetteer", Gazetteer()), _model=stored["model"]
+        )
 
-
-def _rows(texts: Sequence[str], tokens: Sequence[list[str]]) -> list[tuple[str, list[str]]]:
-    return [
-        (text.lower(), [t.lower() for t in toks]) for text, toks in zip(texts, tokens, strict=True)
-    ]
+    def _rows(
+        self, texts: Sequence[str], tokens: Sequence[list[str]]
+    ) -> list[tuple[str, list[str]]]:
+        """(lowered text, lowered tokens plus gazetteer markers) per message."""
+        return [
+            (text.lower(), [t.lower() for t in toks] + self.gazetteer.markers(text))
+            for text, toks in zip(texts, tokens, strict=True)
+        ]
 
 
 def _pick_text(rows: list[tuple[str, list[str]]]) -> list[str]:

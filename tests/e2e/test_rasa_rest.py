@@ -41,6 +41,27 @@ def test_en_price_through_rest_is_answered_in_english(stack: Stack, e2e_database
     assert f"Wholesale: {wholesale(e2e_database, '利群(新版)')} per carton" in text
 
 
+def parse(stack: Stack, text: str) -> dict[str, object]:
+    """What the trained model understands of one message (Rasa's /model/parse)."""
+    request = urllib.request.Request(
+        f"{stack.rasa_url}/model/parse",
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        parsed: dict[str, object] = json.loads(response.read())
+    return parsed
+
+
+@pytest.mark.parametrize("text", ["price of Furongwnag", "Huangjinye price?", "起源真龙啥价"])
+def test_the_trained_model_reads_a_typo_or_rare_brand_as_a_price_question(
+    stack: Stack, text: str
+) -> None:
+    """The intent model's product marker comes from the lookup tables (nlu/intents.py)."""
+    intent = parse(stack, text)["intent"]
+    assert isinstance(intent, dict) and intent["name"] == "ask_price"
+
+
 def test_unbound_sender_gets_no_price_through_rest(stack: Stack, e2e_database: Database) -> None:
     replies = rest(stack, "99999", "芙蓉王硬多少钱一条")
     text = "\n".join(str(r.get("text", "")) for r in replies)

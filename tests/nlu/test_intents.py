@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.intents import IntentModel
+from nlu.intents import Gazetteer, IntentModel
 
 EXAMPLES = {
     "ask_price": [
@@ -47,3 +47,46 @@ def test_an_untrained_model_refuses_to_rank() -> None:
 def test_training_needs_two_intents() -> None:
     with pytest.raises(ValueError):
         IntentModel().fit(["你好"], [["你好"]], ["greet"])
+
+
+TABLES = {
+    "product": ["Baisha", "Liqun", "Furongwang", "Xuanhemen", "白沙", "硬芙"],
+    "retailer": ["Zhang's", "张记烟酒"],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "markers"),
+    [
+        ("how much is Xuanhemen", ["__product__"]),
+        ("硬芙多少钱", ["__product__"]),
+        ("how much is Liqn", ["__product__"]),  # one letter dropped
+        ("price of Furongwnag", ["__product__"]),  # two letters swapped
+        ("price of baisah", ["__product__"]),
+        ("has zhang's ordered", ["__retailer__"]),
+        ("张记烟酒的白沙", ["__product__", "__retailer__"]),
+        ("how much is a liquor licence", []),
+        ("nongfu spring price", []),
+    ],
+)
+def test_the_gazetteer_marks_catalog_and_shop_names(text: str, markers: list[str]) -> None:
+    assert Gazetteer(TABLES).markers(text) == markers
+
+
+def test_a_stored_gazetteer_marks_like_the_original() -> None:
+    model = IntentModel(gazetteer=Gazetteer(TABLES))
+    stored = IntentModel.loads(model.dumps())
+    assert stored.gazetteer.markers("price of Liqn") == ["__product__"]
+
+
+def test_a_brand_never_seen_in_training_reads_as_a_price_question_through_its_marker() -> None:
+    texts = ["how much is Baisha", "Liqun price", "price of Furongwang", "hello", "hi there"]
+    texts += ["what is the weather", "price of petrol", "how much is rice", "tell me a joke"]
+    intents = ["ask_price"] * 3 + ["greet"] * 2 + ["out_of_scope"] * 4
+    question = ("how much is Xuanhemen", ["how", "much", "is", "xuanhemen"])
+    best = {}
+    for name, gazetteer in (("marked", Gazetteer(TABLES)), ("plain", Gazetteer())):
+        model = IntentModel(gazetteer=gazetteer)
+        model.fit(texts, [t.lower().split() for t in texts], intents)
+        best[name] = model.rank(*question)[0][0]
+    assert best == {"marked": "ask_price", "plain": "out_of_scope"}
