@@ -127,13 +127,6 @@ class ActionAck(RetailAction):
         return Reply(texts=[turn.t("ack.tap_to_confirm", button=offer)])
 
 
-class ActionComingSoon(ActionSay):
-    """Intents the NLU knows whose flows are not built yet: an honest answer, no pretending."""
-
-    action_name = "action_coming_soon"
-    message_key = "feature.coming"
-
-
 _ENGLISH = ("英文", "英语", "english")
 _CHINESE = ("中文", "汉语", "普通话", "chinese", "mandarin")
 
