@@ -40,12 +40,24 @@ _UNIT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _MONEY_BEFORE = re.compile(
-    r"(?:存|转|补|充|差|欠|扣|付|交|打了?|卖|涨到|降到|标的|价|还是|[¥￥$]"
+    r"(?:(?<!库)存|转|补|充|差|欠|扣|付|交|打了?|卖|涨到|降到|标的|价|还是|[¥￥$]"
     r"|\b(?:deposit(?:ed)?|paid|pay|transferred|wired|topped up(?: with)?|short|owe|charged"
-    r"|at|is|was))\s*(?:了|进去|过去)?\s*$",
+    r"|overcharged(?: by)?|took|needs?|at"
+    r"|(?:price|cost|costs|balance|amount|deposit|total|bill|shortfall)\s+(?:is|was)))"
+    r"\s*(?:了|进去|过去)?\s*$",
     re.IGNORECASE,
 )
-_MONEY_AFTER = re.compile(r"^\s*(?:块|元|圆|rmb|yuan|kuai|bucks)", re.IGNORECASE)
+_MONEY_AFTER = re.compile(
+    r"^\s*(?:块|元|圆|rmb|yuan|kuai|bucks|short\b|more than\b|too much\b|(?:is )?enough\b"
+    r"|for (?:the )?deduction\b|[一每](?:条|包|盒|件)|(?:a|per) (?:pack|carton|case)\b)",
+    re.IGNORECASE,
+)
+# A bare number that counts goods: "stock is 12", "库存12", or right after a product ("Baisha is
+# 11", "Liqun 8 not 3").
+_COUNT_BEFORE = re.compile(
+    r"(?:\b(?:stock|count)\s*(?:is|was|of|:)?|库存|还剩|剩)\s*$", re.IGNORECASE
+)
+_AFTER_PRODUCT = re.compile(r"^\s*(?:(?:stock\s+)?(?:is|was)|:|还有|有)?\s*$", re.IGNORECASE)
 _ORDINAL_BEFORE = re.compile(r"[上下前这那每第同]\s*$")
 _BEFORE_AFTER_SPAN = re.compile(r"^\s*(?:之前|以前|前|为止)")
 _AFTER_AFTER_SPAN = re.compile(r"^\s*(?:以后|之后)")
@@ -95,19 +107,34 @@ def _money_context(text: str, entity: Entity) -> bool:
     return bool(_MONEY_BEFORE.search(before) or _MONEY_AFTER.match(after))
 
 
+def _count_context(text: str, entity: Entity, products: list[Entity]) -> bool:
+    """Whether the words before a number make it a count of goods (stock is 12, Baisha is 11)."""
+    if _COUNT_BEFORE.search(text[: entity["start"]]):
+        return True
+    return any(
+        p["end"] <= entity["start"] and _AFTER_PRODUCT.match(text[p["end"] : entity["start"]])
+        for p in products
+    )
+
+
 def correct_kinds(text: str, entities: list[Entity]) -> None:
     """Fix what the extractor confuses, by the words around the span.
 
-    A number followed by a unit counts goods (quantity); a number after 存/转/卖 or before
-    块/元 without a unit is money (amount); 上一条 / 这一条 is "the last one", not one 条.
-    Spans stay as found; only their kind changes, or they are dropped.
+    A number followed by a unit, or after stock words or a product name, counts goods
+    (quantity); a number after 存/转/卖/deposited or before 块/元/short without a unit is money
+    (amount); 上一条 / 这一条 is "the last one", not one 条. Spans stay as found; only their
+    kind changes, or they are dropped.
     """
     units = _of_kind(entities, "unit")
+    products = _of_kind(entities, "product")
     for entity in _of_kind(entities, "quantity") + _of_kind(entities, "amount"):
         unit_text, _ = _unit_for(text, entity, units)
-        if entity["entity"] == "amount" and unit_text is not None:
+        money = _money_context(text, entity)
+        if entity["entity"] == "amount" and (
+            unit_text is not None or (not money and _count_context(text, entity, products))
+        ):
             entity["entity"] = "quantity"
-        elif entity["entity"] == "quantity" and unit_text is None and _money_context(text, entity):
+        elif entity["entity"] == "quantity" and unit_text is None and money:
             entity["entity"] = "amount"
     ordinals = []
     for quantity in _of_kind(entities, "quantity"):

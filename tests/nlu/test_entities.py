@@ -212,3 +212,36 @@ def test_an_ordinary_quantity_keeps_its_kind() -> None:
     entities = spans(text, ("quantity", "两"), ("unit", "条"))
     correct_kinds(text, entities)
     assert [e["entity"] for e in entities] == ["quantity", "unit"]
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("correction, Liqun stock is 6", [("product", "Liqun"), ("{kind}", "6")]),
+        ("last note: Baisha was 15 not 5", [("product", "Baisha"), ("{kind}", "15")]),
+        ("stock count wrong, Hongmei is 8", [("product", "Hongmei"), ("{kind}", "8")]),
+        ("张记 库存12", [("{kind}", "12")]),
+    ],
+)
+@pytest.mark.parametrize("kind", ["quantity", "amount"])
+def test_a_stock_count_is_a_quantity_whichever_kind_the_extractor_gave(
+    text: str, marked: list[tuple[str, str]], kind: str
+) -> None:
+    entities = spans(text, *[(k.format(kind=kind), words) for k, words in marked])
+    correct_kinds(text, entities)
+    assert entities[-1]["entity"] == "quantity"
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("remind Qiu's they're 800 short", "800"),
+        ("i was overcharged by 500", "500"),
+        ("is Liqun still 190 a carton", "190"),
+        ("有人卖硬芙二十八一包", "二十八"),
+    ],
+)
+def test_money_words_around_a_bare_number_make_it_an_amount(text: str, number: str) -> None:
+    entities = spans(text, ("quantity", number))
+    correct_kinds(text, entities)
+    assert entities[0]["entity"] == "amount"
