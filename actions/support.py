@@ -29,7 +29,8 @@ from actions.conversation import (
     split_ref,
     user_text,
 )
-from retail.errors import WrongRole
+from actions.visits import ActionVisitNote
+from retail.errors import VisitShopUnknown, WrongRole
 from retail.i18n import format_datetime
 from retail.support import (
     QUICK_REPLIES,
@@ -117,6 +118,8 @@ class ActionComplaint(RetailAction):
     def respond(self, turn: Turn) -> Reply:
         text = user_text(turn)
         if not turn.principal.is_retailer:
+            if turn.principal.is_manager and text:
+                return _manager_observation(turn)
             raise WrongRole()
         if not text:
             return Reply(texts=[turn.t("support.complaint_ask")])
@@ -132,6 +135,16 @@ class ActionComplaint(RetailAction):
             texts=[turn.t("support.complaint_offer", manager=contact.name, text=quote(text, 300))],
             buttons=[send, cancel_button(turn)],
         )
+
+
+def _manager_observation(turn: Turn) -> Reply:
+    """A manager's grievance about one of their shops ("didn't like the display at 张记") is an
+    observation from a visit: it is drafted as a visit note (nothing is saved before Save).
+    Managers file no complaints, so without a shop of theirs it is the wrong-role answer."""
+    try:
+        return ActionVisitNote().respond(turn)
+    except VisitShopUnknown:
+        raise WrongRole() from None
 
 
 class ActionRequestSend(RetailAction):

@@ -185,3 +185,13 @@ async def test_cancel_says_nothing_changed(run_action) -> None:
         ActionPendingCancel(), "10001", "/pending_cancel", "pending_cancel"
     )
     assert messages[0]["text"] == "好的,已取消,没有做任何更改。"
+
+
+async def test_a_managers_grievance_about_one_of_their_shops_is_drafted_as_a_visit_note(
+    run_action,
+) -> None:
+    messages, _ = await run_action(
+        ActionComplaint(), "20001", "今天上午去了张记烟酒 价签不太行 不满意", "complaint"
+    )
+    assert "张记烟酒" in messages[0]["text"]
+    assert messages[0]["text"] != "抱歉,这项功能不适用于您的账号类型。"
