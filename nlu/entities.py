@@ -25,9 +25,14 @@ from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
-from nlu.numerals import parse_number
+from nlu.numerals import parse_fraction, parse_number
 from nlu.products import ProductResolver
-from nlu.quantities import CARTONS_PER_UNIT, canonical_unit, parse_quantity, parse_quantity_phrase
+from nlu.quantities import (
+    CARTONS_PER_UNIT,
+    canonical_unit,
+    parse_quantity,
+    parse_quantity_phrase,
+)
 from nlu.times import Prefer, TimeResolver
 
 Entity = MutableMapping[str, Any]
@@ -58,6 +63,19 @@ _COUNT_BEFORE = re.compile(
     r"(?:\b(?:stock|count)\s*(?:is|was|of|:)?|库存|还剩|剩)\s*$", re.IGNORECASE
 )
 _AFTER_PRODUCT = re.compile(r"^\s*(?:(?:stock\s+)?(?:is|was)|:|还有|有)?\s*$", re.IGNORECASE)
+# "a", "an", "half a" count goods only right before a unit: "a case", not "a week", "a pack"
+# of "a genuine pack", "send Chen's a reminder".
+_ARTICLE = re.compile(r"^(?:an?|half(?:\s+an?)?|an?\s+half)$", re.IGNORECASE)
+# A number that counts something other than goods, or says when: "3 hours late", "two price
+# tags", "10 km", "10am".
+_NOT_GOODS_AFTER = re.compile(
+    r"^\s*(?:(?:price\s+)?tags?|hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?|km"
+    r"|kilomet(?:er|re)s?|miles?|people|persons?|customers?|times|percent|%|am\b|pm\b"
+    r"|a\.m\.|p\.m\.|o'?clock|小时|分钟|公里|个人|次)(?![a-z])",
+    re.IGNORECASE,
+)
+_HALF_BEFORE = re.compile(r"\bhalf\s+$", re.IGNORECASE)
+_CLOCK = re.compile(r"^\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)$", re.IGNORECASE)
 _ORDINAL_BEFORE = re.compile(r"[上下前这那每第同]\s*$")
 _BEFORE_AFTER_SPAN = re.compile(r"^\s*(?:之前|以前|前|为止)")
 _AFTER_AFTER_SPAN = re.compile(r"^\s*(?:以后|之后)")
@@ -136,6 +154,7 @@ def correct_kinds(text: str, entities: list[Entity]) -> None:
             entity["entity"] = "quantity"
         elif entity["entity"] == "quantity" and unit_text is None and money:
             entity["entity"] = "amount"
+    _drop_non_counts(text, entities, units)
     ordinals = []
     for quantity in _of_kind(entities, "quantity"):
         ordinal = _ORDINAL_BEFORE.search(text[: quantity["start"]])
@@ -145,6 +164,25 @@ def correct_kinds(text: str, entities: list[Entity]) -> None:
             ordinals += [u for u in units if u["start"] >= quantity["end"] and u["end"] <= unit_end]
     for entity in ordinals:
         entities.remove(entity)
+
+
+def _drop_non_counts(text: str, entities: list[Entity], units: list[Entity]) -> None:
+    """Quantity spans that count no goods: a clock time becomes a time; an article with no unit
+    after it ("a week"), a number of something else ("3 hours", "two price tags") and a span
+    with no number in it are dropped."""
+    for entity in _of_kind(entities, "quantity"):
+        original = _original(text, entity).strip()
+        half = _HALF_BEFORE.search(text[: entity["start"]])
+        if original.lower() in ("a", "an") and half:
+            entity["start"] = half.start()  # "half a case", not "a case"
+        if _CLOCK.match(original):
+            entity["entity"] = "time"
+        elif (
+            (_ARTICLE.match(original) and _unit_for(text, entity, units)[0] is None)
+            or _NOT_GOODS_AFTER.match(text[entity["end"] :])
+            or (parse_fraction(original) is None and parse_quantity_phrase(original) is None)
+        ):
+            entities.remove(entity)
 
 
 def normalise_quantities(text: str, entities: list[Entity]) -> None:
@@ -209,6 +247,7 @@ def resolve_times(
 
 def resolve_products(text: str, entities: list[Entity], *, resolver: ProductResolver) -> None:
     """Product spans to catalog spec names with a confidence; unknown ones keep their text."""
+    _absorb_spec_numbers(text, entities, resolver)
     for entity in _of_kind(entities, "product"):
         original = _original(text, entity)
         entity["original"] = original
@@ -223,3 +262,18 @@ def resolve_products(text: str, entities: list[Entity], *, resolver: ProductReso
         entity["method"] = match.method
         entity["brand"] = match.brand
         entity["bare_brand"] = match.bare_brand
+
+
+def _absorb_spec_numbers(text: str, entities: list[Entity], resolver: ProductResolver) -> None:
+    """A number that is part of a spec name joins the product: "Dahongying 50" is 大红鹰(50版),
+    not Dahongying and 50 cartons. Only when the joined words are a catalog name."""
+    for product in _of_kind(entities, "product"):
+        for number in _of_kind(entities, "quantity") + _of_kind(entities, "amount"):
+            first, second = sorted((product, number), key=lambda e: int(e["start"]))
+            if text[first["end"] : second["start"]].strip():
+                continue
+            if resolver.is_spec_name(text[first["start"] : second["end"]]):
+                product["start"], product["end"] = first["start"], second["end"]
+                product["value"] = _original(text, product)
+                entities.remove(number)
+                break

@@ -118,6 +118,11 @@ class ProductResolver:
         """Every spec in the table, in table order."""
         return [item["spec"] for item in self._products]
 
+    def is_spec_name(self, text: str) -> bool:
+        """Whether ``text`` is exactly a spec's name or alias ("Dahongying 50", not "Liqun 8")."""
+        key = self._exact.get(normalise(text))
+        return key is not None and key.specific
+
     def _match(self, key: _Key, confidence: float, method: str) -> ProductMatch:
         return ProductMatch(
             spec=key.spec,

@@ -23,12 +23,17 @@ TABLE = Path(__file__).resolve().parents[2] / "data" / "lookup" / "products.json
 
 
 def spans(text: str, *marked: tuple[str, str]) -> list[dict[str, Any]]:
-    """Entities as DIET returns them, for each (kind, words) in order of appearance."""
+    """Entities as DIET returns them, for each (kind, words) in order of appearance.
+
+    An empty kind only moves past its words (to mark the "a" of "half a", not the one in "half").
+    """
     entities: list[dict[str, Any]] = []
     position = 0
     for kind, words in marked:
         start = text.index(words, position)
         position = start + len(words)
+        if not kind:
+            continue
         entities.append(
             {"entity": kind, "start": start, "end": position, "value": words, "extractor": "DIET"}
         )
@@ -245,3 +250,77 @@ def test_money_words_around_a_bare_number_make_it_an_amount(text: str, number: s
     entities = spans(text, ("quantity", number))
     correct_kinds(text, entities)
     assert entities[0]["entity"] == "amount"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("send Chen's a funding reminder", "a"),
+        ("how to spot a counterfeit pack", "a"),
+        ("shops not visited for a month", "a month"),
+        ("the driver came 3 hours late again", "3"),
+        ("visited Zhou's today and fixed two price tags", "two"),
+        ("convert 10 km to miles", "10"),
+        ("Zhao's selling Furongwang at 28 a pack", "at"),
+    ],
+)
+def test_a_span_that_counts_no_goods_is_not_a_quantity(text: str, words: str) -> None:
+    entities = spans(text, ("quantity", words))
+    correct_kinds(text, entities)
+    assert entities == []
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("price of a case of tsingtao", [("quantity", "a"), ("unit", "case")]),
+        ("the box was short a carton", [("", "short"), ("quantity", "a")]),
+        ("make Shuangxi zero", [("quantity", "zero")]),
+        ("Baisha 20 cartons", [("quantity", "20"), ("unit", "cartons")]),
+    ],
+)
+def test_a_count_of_goods_stays_a_quantity(text: str, marked: list[tuple[str, str]]) -> None:
+    entities = spans(text, *marked)
+    correct_kinds(text, entities)
+    assert [e["entity"] for e in entities] == [kind for kind, _ in marked if kind]
+
+
+def test_half_before_a_is_part_of_the_quantity() -> None:
+    text = "add half a case of Baisha"
+    entities = spans(text, ("", "half"), ("quantity", "a"), ("unit", "case"))
+    correct_kinds(text, entities)
+    normalise_quantities(text, entities)
+    assert (entities[0]["original"], entities[0]["value"]) == ("half a", 25)
+
+
+def test_a_clock_time_tagged_as_a_quantity_becomes_a_time() -> None:
+    text = "visit log Sister Li's 10am, 9 cartons in stock"
+    entities = spans(text, ("quantity", "10am"), ("quantity", "9"), ("unit", "cartons"))
+    correct_kinds(text, entities)
+    assert [e["entity"] for e in entities] == ["time", "quantity", "unit"]
+
+
+@pytest.mark.parametrize(
+    ("text", "marked", "spec"),
+    [
+        (
+            "Dahongying 50 4 cartons",
+            [("product", "Dahongying"), ("quantity", "50")],
+            "大红鹰(50版)",
+        ),
+        ("大红鹰50多少钱", [("product", "大红鹰"), ("amount", "50")], "大红鹰(50版)"),
+    ],
+)
+def test_a_number_in_a_spec_name_joins_the_product(
+    products: ProductResolver, text: str, marked: list[tuple[str, str]], spec: str
+) -> None:
+    entities = spans(text, *marked)
+    resolve_products(text, entities, resolver=products)
+    assert [(e["entity"], e["value"]) for e in entities] == [("product", spec)]
+
+
+def test_a_count_after_a_product_is_not_joined_to_it(products: ProductResolver) -> None:
+    text = "Liqun 8 not 3"
+    entities = spans(text, ("product", "Liqun"), ("quantity", "8"), ("quantity", "3"))
+    resolve_products(text, entities, resolver=products)
+    assert [e["entity"] for e in entities] == ["product", "quantity", "quantity"]
