@@ -173,10 +173,16 @@ def _drop_non_counts(text: str, entities: list[Entity], units: list[Entity]) -> 
     for entity in _of_kind(entities, "quantity"):
         original = _original(text, entity).strip()
         half = _HALF_BEFORE.search(text[: entity["start"]])
-        if original.lower() in ("a", "an") and half:
+        if (
+            original.lower() in ("a", "an")
+            and half
+            and not _overlaps(half.start(), entity, entities)
+        ):
             entity["start"] = half.start()  # "half a case", not "a case"
-        if _CLOCK.match(original):
+        if _CLOCK.match(original) and not _overlaps(entity["start"], entity, entities):
             entity["entity"] = "time"
+        elif _CLOCK.match(original):
+            entities.remove(entity)  # already inside a time span ("around 10am")
         elif (
             (_ARTICLE.match(original) and _unit_for(text, entity, units)[0] is None)
             or _NOT_GOODS_AFTER.match(text[entity["end"] :])
@@ -264,6 +270,14 @@ def resolve_products(text: str, entities: list[Entity], *, resolver: ProductReso
         entity["bare_brand"] = match.bare_brand
 
 
+def _overlaps(start: int, entity: Entity, entities: list[Entity]) -> bool:
+    """Whether ``entity`` from ``start`` would overlap another span (Rasa forbids overlaps)."""
+    return any(
+        other is not entity and other["start"] < entity["end"] and start < other["end"]
+        for other in entities
+    )
+
+
 def _absorb_spec_numbers(text: str, entities: list[Entity], resolver: ProductResolver) -> None:
     """A number that is part of a spec name joins the product: "Dahongying 50" is 大红鹰(50版),
     not Dahongying and 50 cartons. Only when the joined words are a catalog name."""
@@ -272,7 +286,13 @@ def _absorb_spec_numbers(text: str, entities: list[Entity], resolver: ProductRes
             first, second = sorted((product, number), key=lambda e: int(e["start"]))
             if text[first["end"] : second["start"]].strip():
                 continue
-            if resolver.is_spec_name(text[first["start"] : second["end"]]):
+            if resolver.is_spec_name(text[first["start"] : second["end"]]) and not any(
+                other is not product
+                and other is not number
+                and other["start"] < second["end"]
+                and first["start"] < other["end"]
+                for other in entities
+            ):
                 product["start"], product["end"] = first["start"], second["end"]
                 product["value"] = _original(text, product)
                 entities.remove(number)

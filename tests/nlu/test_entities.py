@@ -324,3 +324,18 @@ def test_a_count_after_a_product_is_not_joined_to_it(products: ProductResolver) 
     entities = spans(text, ("product", "Liqun"), ("quantity", "8"), ("quantity", "3"))
     resolve_products(text, entities, resolver=products)
     assert [e["entity"] for e in entities] == ["product", "quantity", "quantity"]
+
+
+def test_a_clock_time_inside_a_time_span_is_dropped_not_doubled() -> None:
+    text = "Zhou's around 10am, 3 cartons left"
+    entities = spans(text, ("time", "around 10am"), ("quantity", "3"))
+    entities.insert(1, spans(text, ("quantity", "10am"))[0])
+    correct_kinds(text, entities)
+    assert [(e["entity"], _words(text, e)) for e in entities] == [
+        ("time", "around 10am"),
+        ("quantity", "3"),
+    ]
+
+
+def _words(text: str, entity: dict[str, Any]) -> str:
+    return text[entity["start"] : entity["end"]]
