@@ -176,13 +176,14 @@ def _drop_non_counts(text: str, entities: list[Entity], units: list[Entity]) -> 
         if (
             original.lower() in ("a", "an")
             and half
-            and not _overlaps(half.start(), entity, entities)
+            and not _overlaps(half.start(), entity["end"], entities, entity)
         ):
             entity["start"] = half.start()  # "half a case", not "a case"
-        if _CLOCK.match(original) and not _overlaps(entity["start"], entity, entities):
-            entity["entity"] = "time"
-        elif _CLOCK.match(original):
-            entities.remove(entity)  # already inside a time span ("around 10am")
+        if _CLOCK.match(original):
+            if _overlaps(entity["start"], entity["end"], entities, entity):
+                entities.remove(entity)  # already inside a time span ("around 10am")
+            else:
+                entity["entity"] = "time"
         elif (
             (_ARTICLE.match(original) and _unit_for(text, entity, units)[0] is None)
             or _NOT_GOODS_AFTER.match(text[entity["end"] :])
@@ -270,10 +271,10 @@ def resolve_products(text: str, entities: list[Entity], *, resolver: ProductReso
         entity["bare_brand"] = match.bare_brand
 
 
-def _overlaps(start: int, entity: Entity, entities: list[Entity]) -> bool:
-    """Whether ``entity`` from ``start`` would overlap another span (Rasa forbids overlaps)."""
+def _overlaps(start: int, end: int, entities: list[Entity], *besides: Entity) -> bool:
+    """Whether ``start``-``end`` overlaps a span other than ``besides`` (Rasa forbids overlaps)."""
     return any(
-        other is not entity and other["start"] < entity["end"] and start < other["end"]
+        all(other is not b for b in besides) and other["start"] < end and start < other["end"]
         for other in entities
     )
 
@@ -286,14 +287,11 @@ def _absorb_spec_numbers(text: str, entities: list[Entity], resolver: ProductRes
             first, second = sorted((product, number), key=lambda e: int(e["start"]))
             if text[first["end"] : second["start"]].strip():
                 continue
-            if resolver.is_spec_name(text[first["start"] : second["end"]]) and not any(
-                other is not product
-                and other is not number
-                and other["start"] < second["end"]
-                and first["start"] < other["end"]
-                for other in entities
+            start, end = int(first["start"]), int(second["end"])
+            if resolver.is_spec_name(text[start:end]) and not _overlaps(
+                start, end, entities, product, number
             ):
-                product["start"], product["end"] = first["start"], second["end"]
+                product["start"], product["end"] = start, end
                 product["value"] = _original(text, product)
                 entities.remove(number)
                 break
