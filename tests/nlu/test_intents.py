@@ -90,3 +90,21 @@ def test_a_brand_never_seen_in_training_reads_as_a_price_question_through_its_ma
         model.fit(texts, [t.lower().split() for t in texts], intents)
         best[name] = model.rank(*question)[0][0]
     assert best == {"marked": "ask_price", "plain": "out_of_scope"}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("farewell, friend", "goodbye"), ("transferred the cash", "payment_notice")],
+)
+def test_the_sentence_embedding_carries_words_the_examples_never_use(
+    text: str, intent: str
+) -> None:
+    examples = {**EXAMPLES, "goodbye": ["再见", "拜拜", "bye", "see you", "good night"]}
+    texts = [t for group in examples.values() for t in group]
+    intents = [name for name, group in examples.items() for _ in group]
+    guesses = {}
+    for meaning in (True, False):
+        model = IntentModel(meaning=meaning)
+        model.fit(texts, [t.split() for t in texts], intents)
+        guesses[meaning] = model.rank(text, text.split())[0][0]
+    assert (guesses[True], guesses[False] != intent) == (intent, True)
