@@ -9,6 +9,8 @@ PY310 = $(shell scripts/find-python310.sh)
 APP := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 export PYTHONPATH := $(CURDIR)
+# Rasa would otherwise try to send usage data to rasa.com (unreachable here, and not wanted).
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv
 

@@ -74,3 +74,12 @@ def test_the_images_copy_files_that_exist() -> None:
             if line.startswith("COPY") and "models/" not in line:
                 sources = line.split()[1:-1]
                 assert all((ROOT / s).exists() for s in sources), line
+
+
+def test_the_rasa_image_installs_what_the_rasa_environment_gets() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split(".venv-rasa/.installed:", 1)[1].split("\n\n", 1)[0]
+    wanted = set(re.findall(r"-r (requirements/\S+)", recipe))
+    dockerfile = (ROOT / "deploy" / "Dockerfile.rasa").read_text()
+    installed = set(re.findall(r"-r (requirements/\S+)", dockerfile))
+    assert (wanted, installed) == ({"requirements/rasa.txt", "requirements/encoder.txt"}, wanted)
