@@ -3,9 +3,10 @@
 Measured on this project's data (reports/nlu-*.md), a regularised logistic regression over Jieba
 words plus character 1-3 grams classifies intents better than DIET's intent head (5-fold
 cross-validated macro-F1 0.93 against 0.91 in Chinese, on the data of 2026-11-22) and trained in
-seconds (with the embedding below, about 80 s on all 9,560 examples), so DIET keeps the entities and this model takes the intents. Character n-grams carry
-the typos (利裙, furongwnag) and the mixed zh/en; words carry the shop and brand names the
-tokenizer keeps whole.
+seconds (with the embedding below, about 80 s on all 9,560 examples), so DIET keeps the
+entities and this model takes the intents. Character n-grams carry the typos (利裙,
+furongwnag) and the mixed zh/en; words carry the shop and brand names the tokenizer keeps
+whole.
 
 A message that names a catalog product or a shop also gets a marker token (``__product__``,
 ``__retailer__``) from the training data's lookup tables, so "Xuanhemen price?" reads like

@@ -5,8 +5,9 @@ It reads one language's examples from data/nlu/<lang>/*.yml, strips the entity a
 tokenises them the way the pipeline does (Jieba with data/jieba/userdict.txt, whitespace
 dropped, numerals split from units: nlu/splitting.py) and cross-validates the production intent
 model (nlu/intents.py) with stratified folds. Figures track ``make eval-nlu``'s intent figures
-closely but reads a little higher (en on 2026-12-01: 0.958 here, 0.950 in eval-nlu; with the
-sentence embedding 0.970 here, 0.968 there), so keep a margin; the report of record is still eval-nlu's.
+closely but read a little higher (en on 2026-12-01: 0.958 here, 0.950 in eval-nlu; with the
+sentence embedding 0.970 here, 0.968 there), so keep a margin; the report of record is still
+eval-nlu's.
 
 Prints per language the macro-F1, the weakest intents, the most confused pairs and, with
 ``--show N``, up to N misclassified examples per pair.
