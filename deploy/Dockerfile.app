@@ -5,6 +5,7 @@ COPY requirements/app.txt requirements/app.txt
 RUN pip install --no-cache-dir -r requirements/app.txt
 COPY alembic.ini ./
 COPY retail retail
+COPY lang lang
 COPY actions actions
 COPY bot bot
 COPY scripts scripts

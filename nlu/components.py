@@ -2,7 +2,7 @@
 
 They run after DIETClassifier and EntitySynonymMapper (config.yml) and change only entity
 values and extra fields, never spans or the ``extractor`` name, so ``rasa test nlu`` still scores
-DIET's spans. The logic lives in plain modules (nlu/numerals.py, quantities.py, times.py,
+DIET's spans. The logic lives in plain modules (lang/numerals.py, quantities.py, times.py,
 products.py, entities.py) that do not import Rasa and are tested in the app environment.
 
 - :class:`QuantityNormalizer`: quantity/amount mix-ups corrected; quantity values to 条 with the
@@ -41,8 +41,8 @@ from nlu.entities import (
     resolve_times,
 )
 from nlu.intents import Gazetteer, IntentModel
-from nlu.products import ProductResolver
-from nlu.times import TimeResolver, parse_message_time, preference_for
+from lang.products import ProductResolver
+from lang.times import TimeResolver, parse_message_time, preference_for
 
 log = logging.getLogger(__name__)
 _TABLE_FILE = "products.json"

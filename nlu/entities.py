@@ -25,15 +25,15 @@ from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
-from nlu.numerals import parse_fraction, parse_number
-from nlu.products import ProductResolver
-from nlu.quantities import (
+from lang.numerals import parse_fraction, parse_number
+from lang.products import ProductResolver
+from lang.quantities import (
     CARTONS_PER_UNIT,
     canonical_unit,
     parse_quantity,
     parse_quantity_phrase,
 )
-from nlu.times import Prefer, TimeResolver
+from lang.times import Prefer, TimeResolver
 
 Entity = MutableMapping[str, Any]
 

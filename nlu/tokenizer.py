@@ -4,7 +4,7 @@ Rasa's JiebaTokenizer keeps the spaces between English words as tokens ("how", "
 which become noise features, and it glues numbers to their units (两条, 3条) and to
 neighbouring words, so entity spans such as [两](quantity)[条](unit) cannot line up with tokens.
 This tokenizer drops whitespace tokens and splits numerals from units and digits from words
-(nlu/splitting.py says when). The generated user dictionary (data/jieba/, ``make
+(lang/splitting.py says when). The generated user dictionary (data/jieba/, ``make
 nlu-tables``) keeps brand, alias, shop and time words (上周四, 下个礼拜) whole.
 """
 
@@ -15,7 +15,7 @@ from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.splitting import split_numerals
+from lang.splitting import split_numerals
 
 
 def split_token(token: Token) -> list[Token]:

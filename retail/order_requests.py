@@ -411,7 +411,7 @@ def parse_order_request(
 
     ``entities`` are Rasa's entities for the message (dicts with entity, value, start, end):
     a product entity adds a product the text matcher missed, and a quantity entity (which the
-    NLU pipeline normalises to 条, nlu/quantities.py) fills in a whole number of 条 the text
+    NLU pipeline normalises to 条, lang/quantities.py) fills in a whole number of 条 the text
     reader could not read. The text comes first because it also says what to do (加/减/改成)
     and DIET's spans can be wrong (a minus sign dropped, an unknown brand tagged as a product).
     ``prefer`` holds product ids on the user's order, which a bare brand name resolves to

@@ -202,10 +202,10 @@ def _read_json(path: Path, default: Any = None) -> Any:
 
 def span_resolution() -> dict[str, tuple[int, int]]:
     """Per entity kind: (annotated spans whose value the nlu/ normalisers resolve, all spans)."""
-    from nlu.numerals import parse_number
-    from nlu.products import ProductResolver
-    from nlu.quantities import canonical_unit
-    from nlu.times import TimeResolver
+    from lang.numerals import parse_number
+    from lang.products import ProductResolver
+    from lang.quantities import canonical_unit
+    from lang.times import TimeResolver
 
     table = json.loads((ROOT / "data" / "lookup" / "products.json").read_text(encoding="utf-8"))
     products = ProductResolver(table["products"])

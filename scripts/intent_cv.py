@@ -3,7 +3,7 @@ instead of ``make eval-nlu``'s 15 to 30, for iterating on training data.
 
 It reads one language's examples from data/nlu/<lang>/*.yml, strips the entity annotations,
 tokenises them the way the pipeline does (Jieba with data/jieba/userdict.txt, whitespace
-dropped, numerals split from units: nlu/splitting.py) and cross-validates the production intent
+dropped, numerals split from units: lang/splitting.py) and cross-validates the production intent
 model (nlu/intents.py) with stratified folds. Figures track ``make eval-nlu``'s intent figures
 closely but read a little higher (en on 2026-12-01: 0.958 here, 0.950 in eval-nlu; with the
 sentence embedding 0.970 here, 0.968 there), so keep a margin; the report of record is still
@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from nlu.intents import Gazetteer, IntentModel
-from nlu.splitting import split_numerals
+from lang.splitting import split_numerals
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("zh", "en")

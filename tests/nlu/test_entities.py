@@ -15,9 +15,9 @@ from nlu.entities import (
     resolve_products,
     resolve_times,
 )
-from nlu.products import ProductResolver
-from nlu.times import TimeResolver
-from tests.nlu.time_table import MESSAGE_TIME
+from lang.products import ProductResolver
+from lang.times import TimeResolver
+from tests.lang.time_table import MESSAGE_TIME
 
 TABLE = Path(__file__).resolve().parents[2] / "data" / "lookup" / "products.json"
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nlu.numerals import parse_number
-from nlu.products import ProductResolver
-from nlu.quantities import canonical_unit
-from nlu.times import TimeResolver
-from tests.nlu.time_table import MESSAGE_TIME
+from lang.numerals import parse_number
+from lang.products import ProductResolver
+from lang.quantities import canonical_unit
+from lang.times import TimeResolver
+from tests.lang.time_table import MESSAGE_TIME
 
 ROOT = Path(__file__).resolve().parents[2]
 ANNOTATION = re.compile(r"\[([^\]]+)\]\((\w+)\)")

@@ -3,7 +3,7 @@
 Every row is resolved against one fixed message time, Tuesday 24 Nov 2026 10:30 in Shanghai.
 test_times.py checks each row in the app environment, and again through the Rasa environment's
 dateparser release (the one the server runs). Expected values follow the conventions in
-nlu/times.py: a day is its midnight, a part of day its representative time (上午 09:00, 下午
+lang/times.py: a day is its midnight, a part of day its representative time (上午 09:00, 下午
 15:00, 晚上 20:00, 早上 08:00), 下周X the weekday of next Monday-to-Sunday week.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from nlu.times import Prefer
+from lang.times import Prefer
 
 MESSAGE_TIME = datetime(2026, 11, 24, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 

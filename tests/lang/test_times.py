@@ -1,4 +1,4 @@
-"""Time expressions to ISO 8601 in Asia/Shanghai (nlu/times.py), with the time table."""
+"""Time expressions to ISO 8601 in Asia/Shanghai (lang/times.py), with the time table."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from nlu.times import TimeResolver, parse_message_time, preference_for
-from tests.nlu.time_table import MESSAGE_TIME, TIME_TABLE, Row
+from lang.times import TimeResolver, parse_message_time, preference_for
+from tests.lang.time_table import MESSAGE_TIME, TIME_TABLE, Row
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
@@ -39,8 +39,8 @@ def test_time_table_passes_with_the_rasa_environments_dateparser() -> None:
     # The server runs dateparser 1.2 (Rasa 3.6's regex pin); the app has 1.5. Same answers.
     script = (
         "import json\n"
-        "from nlu.times import TimeResolver\n"
-        "from tests.nlu.time_table import MESSAGE_TIME, TIME_TABLE\n"
+        "from lang.times import TimeResolver\n"
+        "from tests.lang.time_table import MESSAGE_TIME, TIME_TABLE\n"
         "r = TimeResolver()\n"
         "out = []\n"
         "for row in TIME_TABLE:\n"

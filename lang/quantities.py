@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
-from nlu.numerals import Number, as_number, parse_fraction
+from lang.numerals import Number, as_number, parse_fraction
 
 CARTON = "条"
 PACK = "包"

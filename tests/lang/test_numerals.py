@@ -1,10 +1,10 @@
-"""Numbers as retailers type them (nlu/numerals.py)."""
+"""Numbers as retailers type them (lang/numerals.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nlu.numerals import parse_number, replace_numerals
+from lang.numerals import parse_number, replace_numerals
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
-"""Token splitting for the Jieba tokenizer (nlu/splitting.py)."""
+"""Token splitting for the Jieba tokenizer (lang/splitting.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nlu.splitting import split_numerals
+from lang.splitting import split_numerals
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from nlu.numerals import parse_number, replace_numerals
+from lang.numerals import parse_number, replace_numerals
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Prefer = Literal["future", "past"]

@@ -1,10 +1,10 @@
-"""Quantities with units, normalised to 条 (nlu/quantities.py)."""
+"""Quantities with units, normalised to 条 (lang/quantities.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nlu.quantities import Quantity, canonical_unit, parse_quantity, parse_quantity_phrase
+from lang.quantities import Quantity, canonical_unit, parse_quantity, parse_quantity_phrase
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Product mentions to catalog spec names (nlu/products.py), on the generated product table."""
+"""Product mentions to catalog spec names (lang/products.py), on the generated product table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nlu.products import ProductMatch, ProductResolver
+from lang.products import ProductMatch, ProductResolver
 
 TABLE = Path(__file__).resolve().parents[2] / "data" / "lookup" / "products.json"
 
