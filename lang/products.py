@@ -4,12 +4,14 @@ Retailers name a product by its spec (芙蓉王(硬)), a nickname (硬芙), a sp
 order (芙蓉王软蓝, 软蓝芙蓉王, "Furongwang blue"), a bare brand (芙蓉王: the brand's default spec,
 CONTRACT.md), pinyin or English (furongwang ying, Liqun), or with a typo from a pinyin keyboard
 (芙容王, 利裙) or a slip of the finger (furongwnag). :class:`ProductResolver` maps one mention,
-as the entity extractor found it, to a :class:`ProductMatch`.
+as the entity extractor found it, to a :class:`ProductMatch`; :meth:`ProductResolver.find_all`
+finds every product named in a whole message, with where it was named, for the actions when the
+NLU found none.
 
-The table it works from is generated from the catalog by ``make nlu-tables``
-(data/lookup/products.json) and stored in the model at training time, so the server never reads
-data/. Same rules as retail.catalog.resolve_products (which resolves against the database for
-the actions), without SQLAlchemy, because this runs inside the Rasa server's environment.
+It is the one product reader. In the Rasa server it works from the table ``make nlu-tables``
+generates from the catalog (data/lookup/products.json, stored in the model at training time);
+in the app, retail.catalog builds one from the database rows. One cut-off for typos
+(:data:`MIN_FUZZY`) and one set of names for both.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ _STRIP = re.compile(r"[\s()()\[\]【】·.,,。、!!??'\"“”‘’:_\-/&]+")
 _TRAILING = re.compile(r"(?:的|烟|牌|这个|那个|呢|吧|啊)+$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _BRACKET = re.compile(r"[((](.*?)[))]")
-_MIN_FUZZY = 85.0
+MIN_FUZZY = 85.0
+"""Least rapidfuzz ratio (0-100) for a typo to count as a name: 芙容王 and furongwnag pass,
+two different brands of similar spelling do not."""
+MIN_SUGGESTION = 50.0
+"""Least partial ratio for a near miss to be offered as "did you mean"."""
 
 
 def normalise(text: str) -> str:
@@ -58,6 +64,37 @@ class ProductMatch:
 
 
 @dataclass(frozen=True)
+class ProductMention:
+    """A product named in a longer text: the match, and where (``text[start:end]``)."""
+
+    match: ProductMatch
+    start: int
+    end: int
+
+
+def _index_map(text: str) -> tuple[str, list[int]]:
+    """The matching form of ``text`` (:func:`normalise`) and, per character, where it came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for folded in normalise(char):
+            chars.append(folded)
+            origin.append(index)
+    return "".join(chars), origin
+
+
+def _pinyin_map(normalised: str, origin: list[int]) -> tuple[str, list[int]]:
+    """Toneless pinyin of the matching form, with the original index of each letter."""
+    letters: list[str] = []
+    where: list[int] = []
+    for char, index in zip(normalised, origin, strict=True):
+        spoken = "".join(lazy_pinyin(char)) if _CJK.match(char) else char
+        letters.extend(spoken)
+        where.extend([index] * len(spoken))
+    return "".join(letters), where
+
+
+@dataclass(frozen=True)
 class _Key:
     text: str
     spec: str
@@ -82,7 +119,8 @@ class ProductResolver:
     """Resolves product mentions against a product table (a list of catalog rows).
 
     Each row has ``spec``, ``brand``, ``brand_en``, ``name_en``, ``aliases`` and
-    ``default_for_brand``. Building the resolver computes every key once (a few hundred names).
+    ``default_for_brand``, and optionally ``code`` (the catalog's product code, which staff
+    type). Building the resolver computes every key once (a few hundred names).
     """
 
     def __init__(self, products: Iterable[Mapping[str, Any]]) -> None:
@@ -93,7 +131,7 @@ class ProductResolver:
         self._variants: dict[str, list[tuple[str, set[str]]]] = {}
         for item in self._products:
             spec, brand = item["spec"], item["brand"]
-            names = [spec, item.get("name_en", ""), *item.get("aliases", [])]
+            names = [spec, item.get("name_en", ""), item.get("code", ""), *item.get("aliases", [])]
             self._keys += [_Key(normalise(n), spec, brand, True) for n in names if normalise(n)]
             self._variants.setdefault(brand, []).append((spec, _variant_words(item)))
             for name in (brand, item.get("brand_en", "")):
@@ -201,12 +239,97 @@ class ProductResolver:
         if len(spoken) < 4:
             return None
         choices = list(self._pinyin)
-        found = process.extractOne(spoken, choices, scorer=fuzz.ratio, score_cutoff=_MIN_FUZZY)
+        found = process.extractOne(spoken, choices, scorer=fuzz.ratio, score_cutoff=MIN_FUZZY)
         if found is None and query != spoken:
             choices = [k.text for k in self._keys]
-            found = process.extractOne(query, choices, scorer=fuzz.ratio, score_cutoff=_MIN_FUZZY)
+            found = process.extractOne(query, choices, scorer=fuzz.ratio, score_cutoff=MIN_FUZZY)
             if found is not None:
                 return self._match(self._keys[found[2]], 0.9 * found[1] / 100, "fuzzy")
         if found is None:
             return None
         return self._match(self._pinyin[found[0]], 0.9 * found[1] / 100, "fuzzy")
+
+    def find_all(self, text: str) -> list[ProductMention]:
+        """Every product named in ``text`` (a whole message), in the order they appear.
+
+        In turn, stopping at the first step that finds something: names found verbatim, longest
+        first and not overlapping a longer one (芙蓉王硬 beats 芙蓉王); the same on toneless
+        pinyin (homophone typos: 芙容王, 利裙); a typo of one name when the text is just that
+        name (the mention then spans the text). A text that is one mention with variant words
+        (软蓝芙蓉王) gets the spec :meth:`resolve` finds.
+        """
+        normalised, origin = _index_map(text)
+        if not normalised:
+            return []
+        found = self._verbatim(normalised, origin, self._by_length, 0.95)
+        if found:
+            if len(found) == 1 and found[0].match.bare_brand:
+                single = self.resolve(text)
+                if single is not None and not single.bare_brand:
+                    return [ProductMention(single, found[0].start, found[0].end)]
+            return found
+        spoken, where = _pinyin_map(normalised, origin)
+        pinyin_keys = [
+            _Key(text_key, key.spec, key.brand, key.specific)
+            for text_key, key in self._pinyin.items()
+            if text_key != key.text
+        ]
+        found = self._verbatim(spoken, where, pinyin_keys, 0.85, method="pinyin", least=4)
+        if found:
+            return found
+        single = self._fuzzy(normalised, spoken)
+        return [] if single is None else [ProductMention(single, 0, len(text))]
+
+    def _verbatim(
+        self,
+        haystack: str,
+        origin: list[int],
+        keys: Iterable[_Key],
+        contained: float,
+        *,
+        method: str = "contained",
+        least: int = 2,
+    ) -> list[ProductMention]:
+        """Keys found in ``haystack``, longest first, each where it overlaps no longer hit."""
+        taken: list[tuple[int, int]] = []
+        mentions: list[ProductMention] = []
+        seen: set[str] = set()
+        for key in sorted(keys, key=lambda k: len(k.text), reverse=True):
+            if len(key.text) < least or key.text in seen:
+                continue
+            position = haystack.find(key.text)
+            while position != -1:
+                end = position + len(key.text)
+                if all(end <= s or position >= e for s, e in taken):
+                    taken.append((position, end))
+                    seen.add(key.text)
+                    whole = key.text == haystack
+                    if method == "pinyin":
+                        confidence, kind = (0.9 if whole else contained), method
+                    elif whole:
+                        confidence, kind = 1.0, "exact"
+                    else:
+                        confidence = contained if key.specific else 0.85
+                        kind = method if key.specific else "brand"
+                    match = self._match(key, confidence, kind)
+                    mentions.append(ProductMention(match, origin[position], origin[end - 1] + 1))
+                    break
+                position = haystack.find(key.text, position + 1)
+        unique: dict[str, ProductMention] = {}
+        for mention in sorted(mentions, key=lambda m: m.start):
+            unique.setdefault(mention.match.spec, mention)
+        return list(unique.values())
+
+    def suggest(self, text: str, *, limit: int = 3) -> list[str]:
+        """Specs whose names come closest to ``text``, best first: the "did you mean" list."""
+        query = normalise(text)
+        if not query:
+            return []
+        choices = [key.text for key in self._keys]
+        scored = process.extract(query, choices, scorer=fuzz.partial_ratio, limit=limit * 4)
+        specs: list[str] = []
+        for _, score, index in scored:
+            spec = self._keys[index].spec
+            if score >= MIN_SUGGESTION and spec not in specs:
+                specs.append(spec)
+        return specs[:limit]

@@ -3,102 +3,40 @@
 Retailers name products many ways: the spec (芙蓉王(硬)), a nickname (硬芙), a bare brand
 (芙蓉王, meaning the brand's default spec), English or pinyin (Furongwang hard), or with a
 homophone typo from a pinyin keyboard (芙容王). :func:`resolve_products` maps such words to
-catalog specs with a confidence; :func:`quote_price` turns one into the figures a retailer needs.
+catalog specs with a confidence, through the one product reader (lang.products) built over the
+database's catalog; :func:`quote_price` turns one into the figures a retailer needs.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
-from pypinyin import lazy_pinyin
-from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lang.products import ProductResolver, normalise  # noqa: F401 (name matching, re-exported)
 from retail.access import Principal
 from retail.errors import ProductNotFound
-from retail.models import Product, Retailer, StarQuota
+from retail.models import Product, Retailer
 
 PACKS_PER_CARTON = 10
 CARTONS_PER_CASE = 50
-_STRIP = re.compile(r"[\s()()\[\]【】·.,,。、!!??'\"“”‘’:_\-]+")
-_MIN_FUZZY = 86.0
-_CJK = re.compile(r"[^\x00-\x7f]").search
-
-
-def normalise(text: str) -> str:
-    """Lower-case, full-width to half-width, no spaces or punctuation: the matching form."""
-    return _STRIP.sub("", unicodedata.normalize("NFKC", text).lower())
-
-
-@lru_cache(maxsize=8192)
-def pinyin_key(text: str) -> str:
-    """Toneless pinyin of the normalised text, so homophone typos still match (芙容王 = 芙蓉王).
-
-    Cached: every resolution computes it for each catalog name, and names rarely change.
-    """
-    return "".join(lazy_pinyin(normalise(text)))
 
 
 @dataclass(frozen=True)
 class ProductMatch:
-    """A product found in the user's words, with how sure we are (0..1)."""
+    """A product found in the user's words: how sure the reader is (0..1), the catalog name
+    that matched, and where in the text it was named (``text[start:end]``)."""
 
     product: Product
     confidence: float
     matched: str
-
-
-@dataclass(frozen=True)
-class _Key:
-    text: str
-    product: Product
-    specific: bool
-
-
-def _keys(products: Iterable[Product]) -> list[_Key]:
-    """Every normalised name of every product; bare brand names point at the brand default."""
-    keys: list[_Key] = []
-    for product in products:
-        names = [product.spec, product.name_en, product.code, *(a.alias for a in product.aliases)]
-        keys.extend(_Key(normalise(name), product, True) for name in names)
-        if product.is_brand_default:
-            keys.append(_Key(normalise(product.brand), product, False))
-            keys.append(_Key(normalise(product.brand_en), product, False))
-    return [key for key in keys if key.text]
-
-
-def _pick_default(match: _Key, prefer: Sequence[int], products: Sequence[Product]) -> Product:
-    """A bare brand resolves to a spec of that brand already on the user's order, else default."""
-    if match.specific:
-        return match.product
-    for product in products:
-        if product.id in prefer and product.brand == match.product.brand:
-            return product
-    return match.product
-
-
-def _exact_and_contained(text: str, keys: list[_Key]) -> list[tuple[_Key, int]]:
-    """Keys found verbatim in the text, longest first, not overlapping a longer hit."""
-    hits: list[tuple[_Key, int]] = []
-    taken: list[tuple[int, int]] = []
-    for key in sorted(keys, key=lambda k: len(k.text), reverse=True):
-        if len(key.text) < 2:
-            continue
-        start = text.find(key.text)
-        while start != -1:
-            end = start + len(key.text)
-            if all(end <= s or start >= e for s, e in taken):
-                taken.append((start, end))
-                hits.append((key, start))
-                break
-            start = text.find(key.text, start + 1)
-    return sorted(hits, key=lambda hit: hit[1])
+    start: int = 0
+    end: int = 0
 
 
 def load_catalog(session: Session) -> list[Product]:
@@ -107,62 +45,84 @@ def load_catalog(session: Session) -> list[Product]:
     return list(session.scalars(query.order_by(Product.code)))
 
 
+def _names(products: Sequence[Product]) -> tuple[tuple[Any, ...], ...]:
+    """The names of each product the reader knows, hashable so a reader is built once per
+    catalog version, not per message."""
+    return tuple(
+        (
+            p.spec,
+            p.brand,
+            p.brand_en,
+            p.name_en,
+            p.code,
+            tuple(sorted(a.alias for a in p.aliases)),
+            p.is_brand_default,
+        )
+        for p in products
+    )
+
+
+@lru_cache(maxsize=4)
+def _reader(names: tuple[tuple[Any, ...], ...]) -> ProductResolver:
+    rows = [
+        {
+            "spec": spec,
+            "brand": brand,
+            "brand_en": brand_en,
+            "name_en": name_en,
+            "code": code,
+            "aliases": list(aliases),
+            "default_for_brand": default,
+        }
+        for spec, brand, brand_en, name_en, code, aliases, default in names
+    ]
+    return ProductResolver(rows)
+
+
+def product_reader(session: Session) -> tuple[ProductResolver, dict[str, Product]]:
+    """The product reader (lang.products) over the current catalog, and its products by spec."""
+    products = load_catalog(session)
+    return _reader(_names(products)), {p.spec: p for p in products}
+
+
+def _preferred(product: Product, prefer: Sequence[int], by_spec: dict[str, Product]) -> Product:
+    """A bare brand means the spec of that brand already on the user's order, if there is one."""
+    for other in by_spec.values():
+        if other.id in prefer and other.brand == product.brand:
+            return other
+    return product
+
+
 def resolve_products(
     session: Session, text: str, *, prefer: Sequence[int] = ()
 ) -> list[ProductMatch]:
-    """All products named in ``text``, in the order they appear.
+    """All products named in ``text``, in the order they appear (read by lang.products).
 
-    Tries, in turn: names found verbatim (longest wins, so 芙蓉王硬 beats 芙蓉王), the same on
-    toneless pinyin (homophone typos), then a fuzzy match for small typos in a short query.
     ``prefer`` holds product ids (e.g. the user's order lines) that a bare brand should pick.
     """
-    products = load_catalog(session)
-    keys = _keys(products)
-    query = normalise(text)
-    if not query:
-        return []
+    reader, by_spec = product_reader(session)
     found: dict[int, ProductMatch] = {}
-
-    def add(key: _Key, confidence: float) -> None:
-        product = _pick_default(key, prefer, products)
+    for mention in reader.find_all(text):
+        product = by_spec.get(mention.match.spec)
+        if product is None:
+            continue
+        if mention.match.bare_brand:
+            product = _preferred(product, prefer, by_spec)
         if product.id not in found:
-            found[product.id] = ProductMatch(product, confidence, key.text)
-
-    for key, _ in _exact_and_contained(query, keys):
-        add(key, 1.0 if key.text == query else 0.95)
-    if found:
-        return list(found.values())
-
-    pinyin_keys = [
-        _Key(pinyin_key(k.text), k.product, k.specific)
-        for k in keys
-        if re.search(r"[^\x00-\x7f]", k.text)
-    ]
-    for key, _ in _exact_and_contained(pinyin_key(query), pinyin_keys):
-        add(key, 0.85)
-    if found:
-        return list(found.values())
-
-    choice = process.extractOne(
-        query, [k.text for k in keys], scorer=fuzz.ratio, score_cutoff=_MIN_FUZZY
-    )
-    if choice is not None:
-        add(keys[choice[2]], round(choice[1] / 100 * 0.9, 2))
+            found[product.id] = ProductMatch(
+                product,
+                mention.match.confidence,
+                mention.match.matched,
+                mention.start,
+                mention.end,
+            )
     return list(found.values())
 
 
 def suggest_products(session: Session, text: str, *, limit: int = 3) -> list[Product]:
     """Near misses to offer when nothing matched, best first."""
-    keys = _keys(load_catalog(session))
-    scored = process.extract(
-        normalise(text), [k.text for k in keys], scorer=fuzz.partial_ratio, limit=limit * 4
-    )
-    suggestions: list[Product] = []
-    for _, score, index in scored:
-        product = keys[index].product
-        if score >= 50 and product not in suggestions:
-            suggestions.append(product)
-    return suggestions[:limit]
+    reader, by_spec = product_reader(session)
+    return [by_spec[spec] for spec in reader.suggest(text, limit=limit) if spec in by_spec]
 
 
 def resolve_product(session: Session, text: str, *, prefer: Sequence[int] = ()) -> ProductMatch:
@@ -236,9 +196,3 @@ def quote_price(
             select(Retailer.star_level).where(Retailer.id == principal.retailer_id)
         )
     return quote(match.product, star_level=star)
-
-
-def quota_for(session: Session, product_id: int, star_level: int) -> int | None:
-    """The per-order quota of a limited product at a star level, or None if unlimited."""
-    row = session.get(StarQuota, (product_id, star_level))
-    return row.max_cartons if row else None

@@ -38,8 +38,9 @@ from pypinyin import lazy_pinyin
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lang.products import normalise
 from retail.access import Principal
-from retail.catalog import normalise, resolve_products
+from retail.catalog import resolve_products
 from retail.clock import Clock, local
 from retail.errors import RecordNotFound
 from retail.i18n import supported, t, weekday_name

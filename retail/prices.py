@@ -17,8 +17,9 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lang.products import normalise
 from retail.access import Principal
-from retail.catalog import PriceQuote, ProductMatch, normalise, quote, resolve_products
+from retail.catalog import PriceQuote, ProductMatch, quote, resolve_products
 from retail.models import Product, Retailer
 
 MAX_LIST = 12
