@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.base import Button, Reply, RetailAction, Turn
+from actions.order_reading import requested_lines
 from retail.errors import OrderBusy, OrderClosed, PlanUnavailable, RecordNotFound
 from retail.i18n import format_datetime, format_money
 from retail.order_confirmations import (
@@ -25,7 +26,6 @@ from retail.order_confirmations import (
     pending_plan,
     propose_change,
 )
-from retail.order_requests import parse_order_request
 from retail.orders import (
     ChangePlan,
     ChangeResult,
@@ -301,7 +301,7 @@ class ActionOrderChange(RetailAction):
     def respond(self, turn: Turn) -> Reply:
         prefer = ordered_product_ids(turn.session, turn.principal, clock=turn.clock)
         entities = turn.tracker.latest_message.get("entities") or []
-        requests = parse_order_request(turn.session, turn.text, entities=entities, prefer=prefer)
+        requests = requested_lines(turn.session, turn.text, entities=entities, prefer=prefer)
         if not requests:
             return Reply(texts=[turn.t("order.change.ask")])
         try:

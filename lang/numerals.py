@@ -72,6 +72,15 @@ _EN_WORDS = {
 _EN_SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 1_000_000}
 
 CN_NUMERAL_CHARS = "".join(_DIGITS) + "".join(_SMALL_UNITS) + "".join(_BIG_UNITS)
+EN_NUMBER_WORDS = frozenset(_EN_WORDS) - {"a", "an"}
+"""English words that are a number on their own (two, twenty, dozen), for readers that look
+for counts in a sentence ("a" and "an" count only before a unit, which such readers check)."""
+MAX_DIGITS = 15
+"""Longest digit run read as a number: beyond it no order, stock count or amount is meant,
+and a 400-digit paste must not cost time or overflow a float."""
+# Neighbouring digits said together are an estimate, not a number: 两三条 is "two or three",
+# 七八条 "seven or eight", 三五条 "three to five" (a fixed phrase).
+_RANGE_PAIRS = {(a, a + 1) for a in range(1, 9)} | {(3, 5)}
 # A run that can be a number: starts with a digit (or 十, as in 十二), then digits and
 # multipliers. 点 is left out: in time expressions it means o'clock, not a decimal point.
 NUMBER_RUN = re.compile(
@@ -175,8 +184,32 @@ def _parse_english(text: str) -> Fraction | None:
     return total + current if words else None
 
 
+def parse_range(text: str) -> tuple[int, int] | None:
+    """An estimate said with two neighbouring numerals (两三 -> (2, 3), 七八 -> (7, 8), 三五 ->
+    (3, 5), 十七八 -> (17, 18)), or None when ``text`` is not one."""
+    text = _normalise(text)
+    text = _FILLER.sub("", text).strip()
+    tens = 0
+    if len(text) == 3 and text[0] == "十":
+        tens, text = 10, text[1:]
+    if len(text) != 2 or any(ch not in _DIGITS for ch in text):
+        return None
+    low, high = _DIGITS[text[0]], _DIGITS[text[1]]
+    if (low, high) not in _RANGE_PAIRS:
+        return None
+    return tens + low, tens + high
+
+
 def parse_fraction(text: str) -> Fraction | None:
-    """The exact value of a number expression, or None if ``text`` is not one number."""
+    """The exact value of a number expression, or None if ``text`` is not one number.
+
+    An estimate (两三, 七八: :func:`parse_range`) is not one number, and neither is a digit run
+    longer than :data:`MAX_DIGITS`.
+    """
+    if sum(ch.isdigit() for ch in text) > MAX_DIGITS or len(text) > 200:
+        return None
+    if parse_range(text) is not None:
+        return None
     text = _normalise(text)
     text = _CURRENCY.sub("", text)
     text = _FILLER.sub("", text).strip()

@@ -142,7 +142,7 @@ class ProductResolver:
                 for name in (brand, item.get("brand_en", "")):
                     if normalise(name):
                         self._keys.append(_Key(normalise(name), spec, brand, False))
-        self._exact = {}
+        self._exact: dict[str, _Key] = {}
         for key in sorted(self._keys, key=lambda k: not k.specific):
             self._exact.setdefault(key.text, key)
         self._pinyin: dict[str, _Key] = {}

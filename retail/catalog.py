@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lang.products import ProductResolver, normalise  # noqa: F401 (name matching, re-exported)
+from lang.products import ProductResolver
+from lang.products import normalise as normalise  # name matching, for the visit reader
 from retail.access import Principal
 from retail.errors import ProductNotFound
 from retail.models import Product, Retailer

@@ -2,7 +2,8 @@
 
 A change goes through three steps, and only the last one writes:
 
-1. :mod:`retail.order_requests` reads the requested changes out of the message.
+1. The caller says which changes were asked for, as typed :class:`LineRequest` values (the
+   actions read them from the message with lang.order_changes; retail reads no text).
 2. :func:`plan_order_change` turns them into a :class:`ChangePlan`: per line old -> new, checked
    against the order window, the star quota (控量), the product status and the stock; a line
    that breaks a rule is rejected with the allowed alternative while the others still go
@@ -23,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -45,9 +46,28 @@ from retail.errors import (
     RecordNotFound,
 )
 from retail.models import BalanceSnapshot, Order, OrderAudit, OrderLine, Product, Retailer
-from retail.order_requests import LineRequest
 
 log = logging.getLogger(__name__)
+
+LineAction = Literal["add", "reduce", "set", "remove"]
+LineUnit = Literal["carton", "pack", "case"]
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One change asked for on one product line, in the unit the user said.
+
+    ``quantity`` is None when the user gave none ("加点白沙"); ``product_id`` is None when the
+    words named nothing in the catalog (``phrase`` and ``suggestions`` then say what was meant).
+    """
+
+    product_id: int | None
+    action: LineAction
+    quantity: int | None = None
+    unit: LineUnit = "carton"
+    phrase: str = ""
+    suggestions: tuple[str, ...] = ()
+
 
 ZERO = Decimal("0.00")
 MAX_LINE_CARTONS = 10 * CARTONS_PER_CASE

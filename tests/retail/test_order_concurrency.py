@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from actions.order_reading import requested_lines as parse_order_request
 from retail import access
 from retail.clock import FixedClock
 from retail.db import Database
 from retail.errors import PlanUnavailable
 from retail.models import Order, OrderAudit, OrderChangePlan, Product
 from retail.order_confirmations import confirm_change, propose_change
-from retail.order_requests import parse_order_request
 from retail.orders import ChangePlan, ChangeResult, apply_order_change, plan_order_change
 from retail.schema import migrate
 from retail.seed import seed_demo

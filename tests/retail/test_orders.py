@@ -12,6 +12,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from actions.order_reading import requested_lines as parse_order_request
 from retail import access
 from retail.access import Principal
 from retail.clock import SHANGHAI, FixedClock
@@ -25,9 +26,9 @@ from retail.order_confirmations import (
     is_explicit_confirmation,
     propose_change,
 )
-from retail.order_requests import LineRequest, parse_order_request
 from retail.orders import (
     ChangePlan,
+    LineRequest,
     apply_order_change,
     open_order,
     plan_order_change,

@@ -1,4 +1,5 @@
-"""Reading order-line changes out of retailers' own words (zh and en), and their numerals."""
+"""Reading order-line changes out of retailers' own words (zh and en) against the catalog
+(actions/order_reading.py over lang.order_changes and lang.products), and their numerals."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.order_reading import requested_lines as parse_order_request
+from lang.numerals import parse_number
+from lang.order_changes import MAX_CLAUSES, find_quantities, fold_width
 from retail.clock import FixedClock
 from retail.db import Database
 from retail.models import Product
-from retail.numerals import parse_number
-from retail.order_requests import MAX_CLAUSES, find_quantities, fold_width, parse_order_request
 from tests.conftest import NOW, _seeded
 
 

@@ -2,42 +2,44 @@
 
 Retailers type changes the way they speak: "白沙改成3条,芙蓉王再加2条", "硬芙加两条", "去掉双喜",
 "宏声来十五条 红梅来十条", "remove Shuangxi", "add 2 cartons of Baisha and one of Liqun".
-:func:`parse_order_request` finds each product named (catalog aliases, bare brands, pinyin for
-homophone typos, and Rasa's product entities when it found some), cuts the message into one
-piece per product, and reads from each piece what to do (add, reduce, set, remove) and how
-much, in the unit the user said (条, 包, 件 or carton, pack, case).
+:func:`read_order_changes` finds each product named (through the caller's product finder, which
+is lang.products over the catalog, and Rasa's product entities when it found some), cuts the
+message into one piece per product, and reads from each piece what to do (add, reduce, set,
+remove) and how much, in the unit the user said (条, 包, 件 or carton, pack, case). Numbers are
+read by lang.numerals: an estimate such as 两三条 is no quantity (the planner then asks).
 
 The result is what the user *asked*, not what is allowed: converting units, quotas, stock and
-the order window are the planner's business (:func:`retail.orders.plan_order_change`).
+the order window are the planner's business (retail.orders.plan_order_change), which takes
+typed requests the action builds from these changes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pypinyin import lazy_pinyin
-from sqlalchemy.orm import Session
-
-from retail.catalog import ProductMatch, normalise, resolve_products, suggest_products
-from retail.numerals import CN_NUMERAL_CHARS, EN_WORDS, parse_number
+from lang.numerals import CN_NUMERAL_CHARS, EN_NUMBER_WORDS, parse_number
 
 Action = Literal["add", "reduce", "set", "remove"]
 Unit = Literal["carton", "pack", "case"]
+FoundProduct = tuple[Hashable, int, int]
+"""A product the caller's finder saw in a text: its key (e.g. a product id), start and end."""
+ProductFinder = Callable[[str], Sequence[FoundProduct]]
+Suggester = Callable[[str], Sequence[str]]
 
 
 @dataclass(frozen=True)
-class LineRequest:
+class LineChange:
     """One change the user asked for on one product line.
 
     ``quantity`` is in ``unit`` as typed (None when the user gave none, e.g. "加点白沙");
-    ``product_id`` is None when the words named nothing in the catalog, and then
+    ``product`` is the finder's key, None when the words named nothing it knows, and then
     ``suggestions`` may hold near misses. ``phrase`` is the piece of the message it came from.
     """
 
-    product_id: int | None
+    product: Hashable | None
     action: Action
     quantity: int | None = None
     unit: Unit = "carton"
@@ -47,7 +49,7 @@ class LineRequest:
 
 @dataclass(frozen=True)
 class _Mention:
-    product_id: int
+    product: Hashable
     start: int
     end: int
 
@@ -76,7 +78,7 @@ _UNITS: dict[str, Unit] = {
     "case": "case",
     "cases": "case",
 }
-_EN_NUMBER = "|".join(sorted(EN_WORDS, key=len, reverse=True))
+_EN_NUMBER = "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
 _QUANTITY = re.compile(
     rf"(?P<sign>-\s*)?(?P<num>\d+|[{CN_NUMERAL_CHARS}]+|\b(?:{_EN_NUMBER}|an?)\b)"
     r"(?P<unit>\s*(?:条|包|盒|件|箱)|\s*(?:of\s+)?\b(?:cartons?|ctns?|packs?|packets?|cases?)\b)?",
@@ -168,8 +170,8 @@ def find_quantities(text: str) -> list[_Quantity]:
             if before.endswith(_NOT_A_QUANTITY_BEFORE):
                 continue
         value = 1 if number.lower() in {"a", "an"} else parse_number(number)
-        if value is None:
-            continue
+        if not isinstance(value, int):
+            continue  # an estimate (两三条) or no number at all
         end = match.end()
         if unit in ("carton", "case") and text[end : end + 1] == "半":
             value, unit = _halved(value, unit)
@@ -205,69 +207,22 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def _index_map(text: str) -> tuple[str, list[int]]:
-    """The matching form of ``text`` (catalog.normalise) and, per character, where it came from."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        for folded in normalise(char):
-            chars.append(folded)
-            origin.append(index)
-    return "".join(chars), origin
-
-
-def _pinyin_map(normalised: str, origin: list[int]) -> tuple[str, list[int]]:
-    """Toneless pinyin of the matching form, with the original index of each letter."""
-    letters: list[str] = []
-    where: list[int] = []
-    for char, index in zip(normalised, origin, strict=True):
-        for letter in "".join(lazy_pinyin(char)):
-            letters.append(letter)
-            where.append(index)
-    return "".join(letters), where
-
-
-def _locate(text: str, matches: Sequence[ProductMatch]) -> list[_Mention]:
-    """Where in ``text`` each matched product was named; a fuzzy match spans the whole text."""
-    normalised, origin = _index_map(text)
-    pinyin, pinyin_origin = _pinyin_map(normalised, origin)
-    taken: list[tuple[int, int]] = []
-    mentions: list[_Mention] = []
-    for match in matches:
-        span: tuple[int, int] | None = None
-        for haystack, where in ((normalised, origin), (pinyin, pinyin_origin)):
-            position = haystack.find(match.matched)
-            while position != -1 and span is None:
-                start = where[position]
-                end = where[position + len(match.matched) - 1] + 1
-                if all(end <= s or start >= e for s, e in taken):
-                    span = (start, end)
-                position = haystack.find(match.matched, position + 1)
-            if span is not None:
-                break
-        if span is None:
-            span = (0, len(text)) if len(matches) == 1 else None
-        if span is not None:
-            taken.append(span)
-            mentions.append(_Mention(match.product.id, *span))
-    return sorted(mentions, key=lambda mention: mention.start)
-
-
 class _Resolver:
-    """:func:`resolve_products` remembered per text for the length of one parse, within a
-    budget of catalog lookups (junk text must not cost seconds; nothing past it is a product)."""
+    """The caller's product finder, remembered per text for the length of one read, within a
+    budget of lookups (junk text must not cost seconds; nothing past it is a product)."""
 
-    def __init__(self, session: Session, prefer: Sequence[int]) -> None:
-        self.session = session
-        self.prefer = prefer
-        self.seen: dict[str, list[ProductMatch]] = {}
+    def __init__(self, find: ProductFinder, suggest: Suggester) -> None:
+        self.find = find
+        self.suggest = suggest
+        self.seen: dict[str, list[_Mention]] = {}
         self.unknown = 0
 
-    def __call__(self, text: str) -> list[ProductMatch]:
+    def __call__(self, text: str) -> list[_Mention]:
         if text not in self.seen:
             within_budget = len(self.seen) < MAX_LOOKUPS
-            self.seen[text] = (
-                resolve_products(self.session, text, prefer=self.prefer) if within_budget else []
+            found = self.find(text) if within_budget else []
+            self.seen[text] = sorted(
+                (_Mention(key, start, end) for key, start, end in found), key=lambda m: m.start
             )
         return self.seen[text]
 
@@ -276,7 +231,7 @@ class _Resolver:
         self.unknown += 1
         if not text or self.unknown > MAX_SUGGESTED:
             return ()
-        return tuple(product.spec for product in suggest_products(self.session, text))
+        return tuple(self.suggest(text))
 
 
 def _entity_mentions(
@@ -295,7 +250,7 @@ def _entity_mentions(
             continue
         matches = resolve(str(entity.get("value") or text[start:end]))
         if len(matches) == 1:
-            mentions.append(_Mention(matches[0].product.id, start, end))
+            mentions.append(_Mention(matches[0].product, start, end))
     return mentions
 
 
@@ -370,7 +325,7 @@ def _read(words: str, inherited: Action | None) -> tuple[Action, int | None, Uni
     return action or inherited or "set", chosen.value, chosen.unit, action is not None
 
 
-def _unknown(resolve: _Resolver, phrase: str) -> LineRequest:
+def _unknown(resolve: _Resolver, phrase: str) -> LineChange:
     """A clause that reads like an order change but names no catalog product."""
     leftover = _QUANTITY.sub(" ", phrase)
     for pattern in (_TARGET, _ADD, _REDUCE, _REMOVE):
@@ -378,7 +333,7 @@ def _unknown(resolve: _Resolver, phrase: str) -> LineRequest:
     leftover = leftover.strip()
     suggestions = resolve.suggestions(leftover)
     action, quantity, unit, _ = _read(phrase, None)
-    return LineRequest(None, action, quantity, unit or "carton", phrase.strip(), suggestions)
+    return LineChange(None, action, quantity, unit or "carton", phrase.strip(), suggestions)
 
 
 def _group_pieces(resolve: _Resolver, text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -400,40 +355,41 @@ def _group_pieces(resolve: _Resolver, text: str, start: int, end: int) -> list[t
     return groups or [(start, end)]
 
 
-def parse_order_request(
-    session: Session,
+def read_order_changes(
     text: str,
     *,
+    find_products: ProductFinder,
+    suggest_products: Suggester = lambda _: (),
     entities: Sequence[Mapping[str, Any]] = (),
-    prefer: Sequence[int] = (),
-) -> list[LineRequest]:
+) -> list[LineChange]:
     """Every line change asked for in ``text``, in the order the user said them.
 
+    ``find_products`` returns the products named in a piece of text with their spans (the
+    actions pass lang.products over the catalog, with the user's order deciding what a bare
+    brand means); ``suggest_products`` offers near misses for a name it does not know.
     ``entities`` are Rasa's entities for the message (dicts with entity, value, start, end):
-    a product entity adds a product the text matcher missed, and a quantity entity (which the
-    NLU pipeline normalises to 条, lang/quantities.py) fills in a whole number of 条 the text
-    reader could not read. The text comes first because it also says what to do (加/减/改成)
-    and DIET's spans can be wrong (a minus sign dropped, an unknown brand tagged as a product).
-    ``prefer`` holds product ids on the user's order, which a bare brand name resolves to
-    (芙蓉王 -> the 芙蓉王 spec already ordered).
-    An empty list means the message names no change at all.
+    a product entity adds a product the finder missed in the text, and a quantity entity (which
+    the NLU pipeline normalises to 条, lang/quantities.py) fills in a whole number of 条 the
+    text reader could not read. The text comes first because it also says what to do
+    (加/减/改成) and DIET's spans can be wrong (a minus sign dropped, an unknown brand tagged as
+    a product). An empty list means the message names no change at all.
     """
     text = fold_width(text or "")[:MAX_TEXT]
-    resolve = _Resolver(session, prefer)
+    resolve = _Resolver(find_products, suggest_products)
     hints = _entity_mentions(resolve, text, entities)
     quantity_hints = [
         (int(entity["start"]), _whole(entity.get("value")))
         for entity in entities
         if entity.get("entity") == "quantity" and isinstance(entity.get("start"), int)
     ]
-    requests: list[LineRequest] = []
+    requests: list[LineChange] = []
     previous_action: Action | None = None
     for start, end, joined in _spans(text)[:MAX_CLAUSES]:
         for group_start, group_end in _group_pieces(resolve, text, start, end)[:MAX_CLAUSES]:
             chunk = text[group_start:group_end]
-            found = _locate(chunk, resolve(chunk))
+            found = resolve(chunk)
             local_hints = [
-                _Mention(h.product_id, h.start - group_start, h.end - group_start)
+                _Mention(h.product, h.start - group_start, h.end - group_start)
                 for h in hints
                 if group_start <= h.start and h.end <= group_end
             ]
@@ -458,9 +414,7 @@ def parse_order_request(
                     if quantity is not None and action == "remove":
                         action = "reduce"
                 requests.append(
-                    LineRequest(
-                        mention.product_id, action, quantity, unit or "carton", chunk.strip()
-                    )
+                    LineChange(mention.product, action, quantity, unit or "carton", chunk.strip())
                 )
                 if explicit:
                     previous_action = action
@@ -475,20 +429,21 @@ def _whole(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return parse_number(str(value or ""))
+    number = parse_number(str(value or ""))
+    return number if isinstance(number, int) else None
 
 
 def _attach_or_unknown(
-    resolve: _Resolver, requests: list[LineRequest], chunk: str
-) -> list[LineRequest]:
+    resolve: _Resolver, requests: list[LineChange], chunk: str
+) -> list[LineChange]:
     """A clause with a quantity but no product: the missing quantity of the change before
     it ("再加点白沙,三条"), or else a change to something the catalog does not know
     ("中南海加两条")."""
     action, quantity, unit, explicit = _read(chunk, None)
     last = requests[-1] if requests else None
-    if last is not None and last.product_id is not None and last.quantity is None and quantity:
-        merged = LineRequest(
-            last.product_id,
+    if last is not None and last.product is not None and last.quantity is None and quantity:
+        merged = LineChange(
+            last.product,
             action if explicit else last.action,
             quantity,
             unit or "carton",
