@@ -2,25 +2,49 @@
 
 Figures are wholesale per 条, suggested retail per 包 and per 条, and the margin; a limited
 product shows the asking retailer's own quota, a discontinued one its replacement (with the
-replacement's price). :func:`retail.prices.read_price_question` decides which answer fits.
+replacement's price). :func:`read_price_question` decides which answer fits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
 from actions.base import Reply, RetailAction, Turn
 from actions.conversation import user_text
-from retail.catalog import PriceQuote, quote_price
+from lang.price_questions import read_price_words
+from retail.catalog import PriceQuote, quote_price, resolve_products
 from retail.errors import ProductNotFound
 from retail.i18n import format_money, format_percent
 from retail.orders import ordered_product_ids
 from retail.prices import (
+    PriceQuestion,
     brand_price_list,
     compare_margins,
     pack_price_list,
+    price_question,
     quotes_for,
-    read_price_question,
     tier_price_list,
 )
+
+
+def read_price_question(
+    session: Session, text: str, *, prefer: Sequence[int] = (), product_hint: str | None = None
+) -> PriceQuestion:
+    """What a price message asks for: the products it names (or the NLU's product entity,
+    when the text names none the catalog knows) and its list, tier and pack-price words."""
+    matches = resolve_products(session, text, prefer=prefer)
+    if not matches and product_hint:
+        matches = resolve_products(session, product_hint, prefer=prefer)
+    words = read_price_words(text)
+    return price_question(
+        matches,
+        wants_list=words.wants_list,
+        names_series=words.names_series,
+        tiers=words.tiers,
+        pack_price=words.pack_price,
+    )
 
 
 def _spec(turn: Turn, quote: PriceQuote) -> str:

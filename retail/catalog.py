@@ -31,13 +31,15 @@ CARTONS_PER_CASE = 50
 @dataclass(frozen=True)
 class ProductMatch:
     """A product found in the user's words: how sure the reader is (0..1), the catalog name
-    that matched, and where in the text it was named (``text[start:end]``)."""
+    that matched, where in the text it was named (``text[start:end]``), and whether only the
+    brand was named (芙蓉王, not 芙蓉王硬)."""
 
     product: Product
     confidence: float
     matched: str
     start: int = 0
     end: int = 0
+    bare_brand: bool = False
 
 
 def load_catalog(session: Session) -> list[Product]:
@@ -116,6 +118,7 @@ def resolve_products(
                 mention.match.matched,
                 mention.start,
                 mention.end,
+                mention.match.bare_brand,
             )
     return list(found.values())
 

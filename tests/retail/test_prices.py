@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
+from actions.prices import read_price_question
 from retail import access
 from retail.db import Database
 from retail.prices import (
     brand_price_list,
     compare_margins,
     pack_price_list,
-    read_price_question,
     tier_price_list,
 )
 
