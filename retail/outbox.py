@@ -453,36 +453,6 @@ def cancel_pending(
     return cancelled
 
 
-def sent_message(
-    session: Session, *, chat_id: int, telegram_message_id: int
-) -> OutboxMessage | None:
-    """The pushed message a user replied to or tapped under (for replies in context)."""
-    return session.scalar(
-        select(OutboxMessage).where(
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.telegram_message_id == telegram_message_id,
-        )
-    )
-
-
-def latest_sent(
-    session: Session, *, chat_id: int, kinds: Iterable[str], since: datetime
-) -> OutboxMessage | None:
-    """The newest message of ``kinds`` pushed to ``chat_id`` after ``since`` (for a reply that
-    does not quote the reminder, such as 已经存了2000)."""
-    return session.scalar(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.status == SENT,
-            OutboxMessage.kind.in_(list(kinds)),
-            OutboxMessage.sent_at >= since,
-        )
-        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
-        .limit(1)
-    )
-
-
 def backlog(session: Session) -> dict[str, int]:
     """How many rows wait (``pending``), are held (``claimed``) or are in flight (``sending``)."""
     query = (

@@ -37,7 +37,6 @@ class Settings:
     """Configuration shared by the bot, the action server and the tools."""
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'retail.db'}"
-    timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
     telegram_bot_token: str = ""
     telegram_api_url: str = ""
@@ -87,7 +86,6 @@ class Settings:
         api_default = TELEGRAM_API if token else f"http://127.0.0.1:{standin_port}"
         return cls(
             database_url=_env("DATABASE_URL", defaults.database_url),
-            timezone=_env("RETAIL_TIMEZONE", defaults.timezone),
             default_language=_env("DEFAULT_LANGUAGE", defaults.default_language),
             telegram_bot_token=token,
             telegram_api_url=_env("TELEGRAM_API_URL", api_default),
