@@ -46,7 +46,7 @@ run: setup train seed ## Start the whole assistant (stand-in chat without TELEGR
 
 USER ?= 10001
 chat: .venv/.installed ## Chat in the terminal as a demo user: make chat USER=10001
-	@$(APP) -m bot.standin.chat --user $(USER)
+	@$(APP) -m standin.chat --user $(USER)
 
 test: setup train ## Run the whole test suite (unit, PostgreSQL, end-to-end)
 	@$(APP) -m pytest -q

@@ -2,7 +2,7 @@
 
 1. Creates a throwaway database (PostgreSQL on 127.0.0.1:5432 when it answers, else SQLite)
    and seeds N retailers whose bank balance is short of their open order.
-2. Starts the Bot API stand-in (``python -m bot.standin``) with Telegram's limits: 30 messages
+2. Starts the Bot API stand-in (``python -m standin``) with Telegram's limits: 30 messages
    a second overall, 1 a second per chat, 429 with retry_after beyond them.
 3. Runs the planner (``retail.reminders.plan_reminders``), which queues one funding reminder
    per shop in the outbox.
@@ -45,7 +45,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import func, select
 
-from bot.standin import StandinClient
+from standin import StandinClient
 from retail import outbox
 from retail.clock import SystemClock, local
 from retail.db import Database
@@ -214,7 +214,7 @@ def seed(database: Database, n: int) -> None:
 def start_standin(run: Run) -> subprocess.Popen[bytes]:
     """The stand-in with Telegram's limits (its defaults), logging to the work folder."""
     log = (run.work / "standin.log").open("wb")
-    command = [PYTHON, "-m", "bot.standin", "--port", str(run.standin_port)]
+    command = [PYTHON, "-m", "standin", "--port", str(run.standin_port)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30

@@ -132,7 +132,7 @@ class Stack:
 
     def start_standin(self) -> Process:
         port = self.ports.standin
-        command = [str(APP_PYTHON), "-m", "bot.standin", "--port", str(port)]
+        command = [str(APP_PYTHON), "-m", "standin", "--port", str(port)]
         return self._start("standin", command, f"http://127.0.0.1:{port}/_test/stats")
 
     def start_bot(self) -> Process:

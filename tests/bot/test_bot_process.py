@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinClient
+from standin import StandinClient
 from retail.clock import SystemClock
 from retail.db import Database
 from retail.models import InboundUpdate

@@ -23,7 +23,7 @@ from telegram.ext import ApplicationBuilder
 
 from bot.ratelimit import ChatRateLimiter
 from bot.sender import OutboxSender, start_reminder_jobs
-from bot.standin import FloodLimits, StandinClient, create_app
+from standin import FloodLimits, StandinClient, create_app
 from retail import outbox
 from retail.clock import FixedClock
 from retail.db import Database

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.standin import StandinClient
+from standin import StandinClient
 from retail.clock import SystemClock
 from retail.db import Database
 from retail.schema import migrate

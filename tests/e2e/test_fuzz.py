@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinClient
-from bot.standin.client import StandinError
+from standin import StandinClient
+from standin.client import StandinError
 from retail.db import Database
 from retail.i18n import detect_language, format_money
 from retail.models import (

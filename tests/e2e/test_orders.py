@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinClient
+from standin import StandinClient
 from retail import access
 from retail.clock import SystemClock
 from retail.db import Database

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinClient
+from standin import StandinClient
 from retail.db import Database
 from retail.models import Retailer, User
 from scripts.stack import Stack

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.standin import StandinClient
+from standin import StandinClient
 from retail.db import Database
 from retail.models import VisitNote
 from scripts import model

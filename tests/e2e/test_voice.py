@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.standin import StandinClient
+from standin import StandinClient
 from retail.db import Database
 from retail.i18n import t
 from retail.models import Retailer, VisitNote

@@ -1,6 +1,6 @@
-"""``python -m bot.standin``: serve the Bot API stand-in until interrupted.
+"""``python -m standin``: serve the Bot API stand-in until interrupted.
 
-    python -m bot.standin --host 127.0.0.1 --port 8081
+    python -m standin --host 127.0.0.1 --port 8081
 
 Prints one line when it is ready; logs (JSON on stderr) stay quiet below ``--log-level``.
 """
@@ -14,15 +14,15 @@ import signal
 
 from aiohttp import web
 
-from bot.standin.limits import FloodLimits
-from bot.standin.server import create_app
+from standin.limits import FloodLimits
+from standin.server import create_app
 from retail.logs import configure_logging
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: where to listen and which flood limits to apply."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.standin",
+        prog="python -m standin",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -25,8 +25,8 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, RetryAfter
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.standin import FloodLimits, StandinClient, StandinError, create_app
-from bot.standin.chat import ButtonBoard, render
+from standin import FloodLimits, StandinClient, StandinError, create_app
+from standin.chat import ButtonBoard, render
 
 TOKEN = "123456:demo"
 USER = 10001

@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.standin.errors import bad_request
-from bot.standin.formatting import parse_entities
+from standin.errors import bad_request
+from standin.formatting import parse_entities
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64

@@ -1,7 +1,7 @@
 """The Bot API methods the stand-in answers, with Telegram's checks and error wording.
 
 Each method takes the decoded request parameters and returns the ``result`` Telegram would
-return, or raises :class:`~bot.standin.errors.ApiError`. Parameters arrive as python-telegram-bot
+return, or raises :class:`~standin.errors.ApiError`. Parameters arrive as python-telegram-bot
 sends them (JSON-encoded form fields, already decoded by the server) or as a JSON body.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.standin.errors import ApiError, bad_request, conflict
-from bot.standin.formatting import parse_entities
-from bot.standin.params import (
+from standin.errors import ApiError, bad_request, conflict
+from standin.formatting import parse_entities
+from standin.params import (
     Params,
     Upload,
     message_text,
@@ -25,7 +25,7 @@ from bot.standin.params import (
     optional_str,
     reply_markup_of,
 )
-from bot.standin.state import (
+from standin.state import (
     DEMO_BOT_NAME,
     DEMO_BOT_USERNAME,
     Chat,

@@ -15,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.standin.errors import ApiError, bad_request
-from bot.standin.formatting import command_entities
-from bot.standin.state import DemoUser, Standin
+from standin.errors import ApiError, bad_request
+from standin.formatting import command_entities
+from standin.state import DemoUser, Standin
 
 USER_FIELDS = {
     "first_name": str,

@@ -2,9 +2,9 @@
 
 ``create_app()`` builds everything; nothing happens at import. Routes:
 
-- ``GET|POST /bot<token>/<method>``: Telegram Bot API methods (see :mod:`bot.standin.botapi`);
+- ``GET|POST /bot<token>/<method>``: Telegram Bot API methods (see :mod:`standin.botapi`);
 - ``GET /file/bot<token>/<file_path>``: downloads of files ``getFile`` described;
-- ``/_test/...``: the control API for tests and chat front ends (see :mod:`bot.standin.testapi`);
+- ``/_test/...``: the control API for tests and chat front ends (see :mod:`standin.testapi`);
 - ``GET /chat``: the local web chat page.
 """
 
@@ -19,13 +19,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.standin.botapi import BotApi, Described
-from bot.standin.errors import ApiError, not_found
-from bot.standin.limits import FloodLimits
-from bot.standin.params import read_params
-from bot.standin.state import Standin
-from bot.standin.testapi import add_test_routes
-from bot.standin.webhook import running_dispatcher
+from standin.botapi import BotApi, Described
+from standin.errors import ApiError, not_found
+from standin.limits import FloodLimits
+from standin.params import read_params
+from standin.state import Standin
+from standin.testapi import add_test_routes
+from standin.webhook import running_dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _webhook_context(
 
 async def _load_webchat(app: web.Application) -> None:
     app[WEBCHAT_KEY] = (
-        resources.files("bot.standin").joinpath("webchat.html").read_text(encoding="utf-8")
+        resources.files("standin").joinpath("webchat.html").read_text(encoding="utf-8")
     )
 
 

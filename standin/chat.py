@@ -1,6 +1,6 @@
-"""``python -m bot.standin.chat``: chat with the bot from a terminal, as one demo user.
+"""``python -m standin.chat``: chat with the bot from a terminal, as one demo user.
 
-    python -m bot.standin.chat --user 10001 --url http://127.0.0.1:8081 --phone +8613800000001
+    python -m standin.chat --user 10001 --url http://127.0.0.1:8081 --phone +8613800000001
 
 Each line you type goes to the bot as a message from that user (``/start`` and ``/help``
 included). The bot's messages print as they arrive, with their buttons numbered:
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.standin.client import SentMessage, StandinClient, StandinError
+from standin.client import SentMessage, StandinClient, StandinError
 
 POLL_SECONDS = 0.3
 ANSWER_WAIT_SECONDS = 3.0
@@ -245,7 +245,7 @@ async def chat(args: argparse.Namespace) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: who to be and where the stand-in is."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.standin.chat",
+        prog="python -m standin.chat",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

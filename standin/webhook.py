@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-from bot.standin.state import Standin, WebhookConfig
-from bot.standin.updates import PendingUpdate
+from standin.state import Standin, WebhookConfig
+from standin.updates import PendingUpdate
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.standin.errors import bad_request, forbidden, too_many_requests
-from bot.standin.limits import FloodGate, FloodLimits
-from bot.standin.updates import UpdateQueue
+from standin.errors import bad_request, forbidden, too_many_requests
+from standin.limits import FloodGate, FloodLimits
+from standin.updates import UpdateQueue
 
 DEMO_BOT_USERNAME = "retail_demo_bot"
 DEMO_BOT_NAME = "Retail Demo Bot"
@@ -226,7 +226,7 @@ class Stats:
 
 
 class Standin:
-    """All state of one stand-in server; built by :func:`bot.standin.server.create_app`."""
+    """All state of one stand-in server; built by :func:`standin.server.create_app`."""
 
     def __init__(
         self,
