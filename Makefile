@@ -15,7 +15,7 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
 .venv/.installed: requirements/app.txt requirements/encoder.txt
 	@echo "setting up the app environment (.venv)..."
@@ -89,7 +89,7 @@ CV_ARGS ?=
 intent-cv: .venv-rasa/.installed ## Intent-only cross-validation in a minute, for data work: make intent-cv CV_ARGS="--show 5"
 	@PYTHONPATH=. .venv-rasa/bin/python -m scripts.intent_cv $(CV_ARGS)
 
-.PHONY: bench-reminders import-balances feed-token import-policies export-visits
+.PHONY: bench-reminders import-balances feed-token import-deductions binding-code import-policies export-visits
 N ?= 2000
 bench-reminders: .venv/.installed ## Reminder delivery benchmark against the stand-in: make bench-reminders N=2000
 	@$(APP) -m scripts.bench_reminders --n $(N)
@@ -100,6 +100,13 @@ import-balances: .venv/.installed ## Import a bank balance CSV: make import-bala
 
 feed-token: .venv/.installed ## Issue a token for a bank feed's HTTP posts: make feed-token FEED=bank-a
 	@$(APP) -m scripts.import_balances --issue-token $(FEED)
+
+import-deductions: .venv/.installed ## Import deduction results (failed ones reach retailer and manager): make import-deductions FILE=deductions.csv FEED=bank-a
+	@$(APP) -m scripts.import_deductions $(FILE) --feed $(FEED)
+
+VALID_HOURS ?= 72
+binding-code: .venv/.installed ## One-time Telegram binding code: make binding-code RETAILER=R001 (or MANAGER=M001, VALID_HOURS=72)
+	@$(APP) -m scripts.binding_codes $(if $(RETAILER),--retailer $(RETAILER)) $(if $(MANAGER),--manager $(MANAGER)) --valid-hours $(VALID_HOURS)
 
 import-policies: .venv/.installed ## Import policy answers from YAML or CSV (no retraining): make import-policies FILE=policies.csv
 	@$(APP) -m scripts.import_policies $(FILE)

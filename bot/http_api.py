@@ -3,6 +3,8 @@
 - ``GET /healthz``: database and Rasa reachability.
 - ``POST /api/feeds/{feed}/balances``: a bank's balance snapshots (``Authorization: Bearer
   <token of that feed>``; JSON ``{"rows": [...]}`` or ``text/csv``); answers a per-row report.
+- ``POST /api/feeds/{feed}/deductions``: deduction results (succeeded / failed per order), same
+  tokens, bodies and report (retail.deductions).
 - ``GET /staff/reminders/figures``: reminder delivery per day as JSON (``?days=14``).
 - ``GET /staff/reminders``: the same as an HTML page with a chart (no scripts, no CDN).
 
@@ -16,13 +18,14 @@ import asyncio
 import html
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.services import Services
-from retail import feeds, outbox, reminders
+from retail import deductions, feeds, outbox, reminders
 from retail.i18n import supported, t
 
 SERVICES_KEY = web.AppKey("services", Services)
@@ -80,34 +83,55 @@ def _feed_rows(body: bytes, content_type: str) -> tuple[str, Any]:
     return "json", rows
 
 
-async def post_balances(request: web.Request) -> web.Response:
-    """Store a bank feed's balance snapshots; 401 without that feed's token, 400 if the body
-    is unreadable, else 200 with how many rows were stored, duplicates and rejected rows."""
+FeedImport = Callable[..., feeds.FeedReport]
+"""An importer of retail.feeds or retail.deductions: ``(session, rows_or_csv, *, feed, clock)``."""
+
+
+async def _post_feed(
+    request: web.Request, *, realm: str, import_rows: FeedImport, import_csv: FeedImport
+) -> web.Response:
+    """Authenticate a feed's post, read its rows and import them: 401 without that feed's
+    token, 413 if too large, 400 if the body is unreadable, else 200 with the per-row report."""
     svc = request.app[SERVICES_KEY]
     feed, token, language = request.match_info["feed"], _bearer(request), _language(request)
     allowed = await svc.db(
         lambda s: feeds.authenticate_feed(s, feed=feed, token=token, clock=svc.clock)
     )
     if not allowed:
-        return _unauthorized("balance-feed")
+        return _unauthorized(realm)
     if (request.content_length or 0) > FEED_MAX_BYTES:
         return web.json_response({"error": "too_large"}, status=413)
     body = await request.read()
     try:
         kind, rows = _feed_rows(body, request.content_type)
-        if kind == "csv":
-            report = await svc.db(
-                lambda s: feeds.import_balances_csv(s, rows, feed=feed, clock=svc.clock)
-            )
-        else:
-            report = await svc.db(
-                lambda s: feeds.import_balances(s, rows, feed=feed, clock=svc.clock)
-            )
+        importer = import_csv if kind == "csv" else import_rows
+        report = await svc.db(lambda s: importer(s, rows, feed=feed, clock=svc.clock))
     except feeds.FeedError as error:
         return web.json_response(
             {"error": error.code, "message": error.message(language)}, status=400
         )
     return web.json_response(report.as_json(language))
+
+
+async def post_balances(request: web.Request) -> web.Response:
+    """Store a bank feed's balance snapshots (see :func:`_post_feed` for the answers)."""
+    return await _post_feed(
+        request,
+        realm="balance-feed",
+        import_rows=feeds.import_balances,
+        import_csv=feeds.import_balances_csv,
+    )
+
+
+async def post_deductions(request: web.Request) -> web.Response:
+    """Apply a feed's deduction results: a failure marks the order ``deduct_failed`` so the
+    planner tells the retailer and their manager (see :func:`_post_feed` for the answers)."""
+    return await _post_feed(
+        request,
+        realm="deduction-feed",
+        import_rows=deductions.import_deductions,
+        import_csv=deductions.import_deductions_csv,
+    )
 
 
 def _staff_allowed(request: web.Request, svc: Services) -> bool:
@@ -271,6 +295,7 @@ def create_http_app(svc: Services) -> web.Application:
     app[SERVICES_KEY] = svc
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/feeds/{feed}/balances", post_balances)
+    app.router.add_post("/api/feeds/{feed}/deductions", post_deductions)
     app.router.add_get("/staff/reminders/figures", staff_figures)
     app.router.add_get("/staff/reminders", staff_page)
     return app

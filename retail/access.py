@@ -8,8 +8,9 @@ calls in.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from retail.clock import Clock
 from retail.errors import BindingFailed, NotBound, NotYourShop, RecordNotFound, WrongRole
 from retail.i18n import reply_language, supported
-from retail.models import BindingCode, Retailer, User
+from retail.models import BindingCode, Manager, Retailer, User
 
 RETAILER = "retailer"
 MANAGER = "manager"
@@ -135,6 +136,108 @@ def issue_binding_code(
     session.add(binding)
     session.flush()
     return binding
+
+
+BINDING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""Letters and digits that cannot be misread for each other (no 0/O, 1/I/L)."""
+BINDING_CODE_LENGTH = 8
+
+
+def new_binding_code() -> str:
+    """A random code to type after ``/start``: 8 characters, about 40 bits."""
+    return "".join(secrets.choice(BINDING_ALPHABET) for _ in range(BINDING_CODE_LENGTH))
+
+
+@dataclass(frozen=True)
+class IssuedBindingCode:
+    """A code handed out for a record: what to tell the person, and whose record it is."""
+
+    code: str
+    expires_at: datetime
+    role: str
+    record_code: str
+    name_zh: str
+    name_en: str
+
+
+def _record(
+    session: Session, *, retailer_code: str | None, manager_code: str | None
+) -> Retailer | Manager:
+    if (retailer_code is None) == (manager_code is None):
+        raise ValueError("give exactly one of retailer_code and manager_code")
+    record: Retailer | Manager | None
+    if retailer_code is not None:
+        record = session.scalar(select(Retailer).where(Retailer.code == retailer_code.strip()))
+    else:
+        record = session.scalar(select(Manager).where(Manager.code == str(manager_code).strip()))
+    if record is None:
+        raise RecordNotFound()
+    return record
+
+
+def _record_user(session: Session, record: Retailer | Manager) -> User:
+    """The record's first user not bound yet, created from the record when it has none;
+    :class:`BindingFailed` (``taken``) when every user of the record is bound already."""
+    is_shop = isinstance(record, Retailer)
+    link = User.retailer_id if is_shop else User.manager_id
+    users = list(session.scalars(select(User).where(link == record.id).order_by(User.id)))
+    unbound = [user for user in users if user.telegram_user_id is None]
+    if unbound:
+        return unbound[0]
+    if users:
+        raise BindingFailed(reason="taken")
+    user = User(
+        role=RETAILER if is_shop else MANAGER,
+        retailer_id=record.id if is_shop else None,
+        manager_id=None if is_shop else record.id,
+        phone=normalise_phone(record.phone),
+        language=supported(record.language),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_record_binding_code(
+    session: Session,
+    *,
+    clock: Clock,
+    valid_for: timedelta,
+    retailer_code: str | None = None,
+    manager_code: str | None = None,
+) -> IssuedBindingCode:
+    """A new one-time code for the person of a retailer or a manager record (give one code).
+
+    The record's user is created if it has none yet. Earlier unused codes of that user stop
+    working, so only the code handed out last binds. :class:`RecordNotFound` for an unknown
+    record; :class:`BindingFailed` (``taken``) if its user is already bound to Telegram.
+    """
+    record = _record(session, retailer_code=retailer_code, manager_code=manager_code)
+    user = _record_user(session, record)
+    now = clock.now()
+    earlier = select(BindingCode).where(
+        BindingCode.user_id == user.id, BindingCode.used_at.is_(None), BindingCode.expires_at > now
+    )
+    for binding in session.scalars(earlier):
+        binding.expires_at = now
+    code = new_binding_code()
+    while session.scalar(select(BindingCode.id).where(BindingCode.code == code)) is not None:
+        code = new_binding_code()
+    binding = issue_binding_code(
+        session, user_id=user.id, code=code, clock=clock, valid_for=valid_for
+    )
+    if isinstance(record, Retailer):
+        names = (record.name, record.name_en or record.name)
+    else:
+        names = (record.name, record.name)
+    return IssuedBindingCode(
+        code=binding.code,
+        expires_at=binding.expires_at,
+        role=user.role,
+        record_code=record.code,
+        name_zh=names[0],
+        name_en=names[1],
+    )
 
 
 def remember_language(session: Session, *, telegram_user_id: int, language: str) -> None:

@@ -1,11 +1,12 @@
-"""Bank balance feeds: balance snapshots from the banks, and the tokens that let them post.
+"""Bank feeds: balance snapshots from the banks, and the tokens that let feeds post.
 
 A feed sends rows of ``retailer_code, balance, reported_at[, snapshot_id]`` (JSON through the
 HTTP API, or CSV through ``scripts/import_balances.py``). Every valid row becomes a
 :class:`~retail.models.BalanceSnapshot`; its ``snapshot_key`` (the feed's ``snapshot_id``, or
 the row's content when there is none) makes a re-sent snapshot a counted duplicate instead of a
 second row. Malformed rows are rejected one by one with a reason and the valid rest is stored,
-so one typo does not hold back a whole bank's morning file.
+so one typo does not hold back a whole bank's morning file. The row numbering and CSV reading
+here are shared with the deduction results feed (:mod:`retail.deductions`).
 
 Each feed authenticates with its own token; only the token's SHA-256 is stored.
 """
@@ -28,7 +29,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from retail.clock import SHANGHAI, Clock
-from retail.errors import RecordNotFound
 from retail.i18n import t
 from retail.models import BalanceSnapshot, Order, Retailer, SettlementAccount
 from retail.models.settlement import FeedToken
@@ -120,7 +120,8 @@ def check_feed_name(feed: str) -> str:
     return feed
 
 
-def _text(value: Any) -> str:
+def field_text(value: Any) -> str:
+    """A field's value as stripped text ("" for a missing one)."""
     return "" if value is None else str(value).strip()
 
 
@@ -133,18 +134,27 @@ def parse_time(text: str) -> datetime | None:
     return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
 
 
+def reported_time(number: int, text: str, *, now: datetime) -> datetime | RowProblem:
+    """Row ``number``'s ``reported_at``: an ISO 8601 time, not in the future (a few minutes
+    of clock skew allowed); else why not. Shared by every feed."""
+    moment = parse_time(text)
+    if moment is None:
+        return RowProblem(number, "bad_time", "reported_at", text[:40])
+    if moment > now + FUTURE_TOLERANCE:
+        return RowProblem(number, "future_time", "reported_at", text[:40])
+    return moment
+
+
 def _parse(number: int, raw: Mapping[str, Any], now: datetime) -> _Row | RowProblem:
-    values = {name: _text(raw.get(name)) for name in (*FIELDS, "snapshot_id")}
+    values = {name: field_text(raw.get(name)) for name in (*FIELDS, "snapshot_id")}
     for name in FIELDS:
         if not values[name]:
             return RowProblem(number, "missing", name)
     if not AMOUNT.match(values["balance"]):
         return RowProblem(number, "bad_amount", "balance", values["balance"][:40])
-    reported_at = parse_time(values["reported_at"])
-    if reported_at is None:
-        return RowProblem(number, "bad_time", "reported_at", values["reported_at"][:40])
-    if reported_at > now + FUTURE_TOLERANCE:
-        return RowProblem(number, "future_time", "reported_at", values["reported_at"][:40])
+    reported_at = reported_time(number, values["reported_at"], now=now)
+    if isinstance(reported_at, RowProblem):
+        return reported_at
     snapshot_id = values["snapshot_id"]
     if snapshot_id and not SNAPSHOT_ID.match(snapshot_id):
         return RowProblem(number, "bad_key", "snapshot_id", snapshot_id[:40])
@@ -191,13 +201,10 @@ def import_balances(
     """
     check_feed_name(feed)
     now = clock.now()
-    listed = list(rows)
-    if len(listed) > MAX_ROWS:
-        raise FeedError("too_many_rows", limit=MAX_ROWS)
-    row_numbers = list(numbers) if numbers is not None else list(range(1, len(listed) + 1))
-    report = FeedReport(received=len(listed))
+    numbered = number_rows(rows, numbers)
+    report = FeedReport(received=len(numbered))
     parsed: list[_Row] = []
-    for number, raw in zip(row_numbers, listed, strict=True):
+    for number, raw in numbered:
         if not isinstance(raw, Mapping):
             report.rejected.append(RowProblem(number, "missing", "retailer_code"))
             continue
@@ -250,17 +257,37 @@ def _insert_new(session: Session, values: list[dict[str, Any]]) -> int:
 def import_balances_csv(session: Session, text: str, *, feed: str, clock: Clock) -> FeedReport:
     """Import a CSV file with a header row (retailer_code, balance, reported_at[, snapshot_id]);
     rejected rows are reported by their line number in the file."""
+    rows, numbers = read_csv_rows(text, required=FIELDS)
+    return import_balances(session, rows, feed=feed, clock=clock, numbers=numbers)
+
+
+def read_csv_rows(text: str, *, required: Iterable[str]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The rows of a CSV file with a header row, and the line number each starts on.
+
+    Blank lines are skipped; header names are stripped. :class:`FeedError` (``invalid_body``)
+    if the header lacks one of the ``required`` columns. Shared by every feed's CSV import.
+    """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if reader.fieldnames is None or not set(FIELDS) <= {f.strip() for f in reader.fieldnames}:
+    if reader.fieldnames is None or not set(required) <= {f.strip() for f in reader.fieldnames}:
         raise FeedError("invalid_body")
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
     for record in reader:
-        if not any(_text(v) for v in record.values()):
+        if not any(field_text(v) for v in record.values()):
             continue
         rows.append({(k or "").strip(): v for k, v in record.items()})
         numbers.append(reader.line_num)
-    return import_balances(session, rows, feed=feed, clock=clock, numbers=numbers)
+    return rows, numbers
+
+
+def number_rows(rows: Iterable[Any], numbers: Iterable[int] | None) -> list[tuple[int, Any]]:
+    """Each row with the number it is reported under (``numbers``, else counting from 1);
+    :class:`FeedError` (``too_many_rows``) beyond :data:`MAX_ROWS`. Shared by every feed."""
+    listed = list(rows)
+    if len(listed) > MAX_ROWS:
+        raise FeedError("too_many_rows", limit=MAX_ROWS)
+    row_numbers = list(numbers) if numbers is not None else list(range(1, len(listed) + 1))
+    return list(zip(row_numbers, listed, strict=True))
 
 
 def _hash(token: str) -> str:
@@ -308,15 +335,13 @@ def authenticate_feed(session: Session, *, feed: str, token: str, clock: Clock) 
 def record_deduction_result(
     session: Session, *, retailer_code: str, cycle: str, succeeded: bool, clock: Clock
 ) -> Order:
-    """The company reports how an order's deduction went; a failure makes the planner notify
-    the retailer and escalate to their manager (retail.reminders)."""
-    order = session.scalar(
-        select(Order)
-        .join(Retailer, Retailer.id == Order.retailer_id)
-        .where(Retailer.code == retailer_code, Order.cycle == cycle)
+    """One order's deduction result, reported now for the order's total.
+
+    Kept for callers of this one-result form; it goes through
+    :func:`retail.deductions.record_deduction_result` (checks and audit trail included).
+    """
+    from retail import deductions  # deductions builds on this module, so import it late
+
+    return deductions.record_deduction_result(
+        session, retailer_code=retailer_code, cycle=cycle, succeeded=succeeded, clock=clock
     )
-    if order is None:
-        raise RecordNotFound()
-    order.status = "deducted" if succeeded else "deduct_failed"
-    session.flush()
-    return order

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from retail import feeds
@@ -44,24 +45,46 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = parse_args(argv)
+    if not (args.issue_token or args.revoke):
+        return import_csv_file(
+            args.file, feed=args.feed, lang=args.lang, importer=feeds.import_balances_csv
+        )
     settings = Settings.from_env()
     language = supported(args.lang or settings.default_language)
     database = Database(settings.database_url)
     clock = SystemClock()
     try:
-        if args.issue_token:
-            with database.session() as session:
-                token = feeds.issue_feed_token(session, feed=args.issue_token, clock=clock)
-            print(token)
-            return 0
-        if args.revoke:
-            with database.session() as session:
-                count = feeds.revoke_feed_tokens(session, feed=args.revoke, clock=clock)
-            print(f"revoked {count}")
-            return 0
-        text = args.file.read_text(encoding="utf-8-sig")
         with database.session() as session:
-            report = feeds.import_balances_csv(session, text, feed=args.feed, clock=clock)
+            if args.issue_token:
+                print(feeds.issue_feed_token(session, feed=args.issue_token, clock=clock))
+            else:
+                count = feeds.revoke_feed_tokens(session, feed=args.revoke, clock=clock)
+                print(f"revoked {count}")
+    except feeds.FeedError as error:
+        print(error.message(language), file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    return 0
+
+
+def import_csv_file(
+    path: Path, *, feed: str, lang: str | None, importer: Callable[..., feeds.FeedReport]
+) -> int:
+    """Import one feed CSV file with ``importer`` (``(session, text, *, feed, clock)``), print
+    the report and each rejected row; the exit status is 0, 1 if any row was rejected, 2 if
+    the file could not be read at all. Shared by the balance and deduction imports."""
+    settings = Settings.from_env()
+    language = supported(lang or settings.default_language)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return 2
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            report = importer(session, text, feed=feed, clock=SystemClock())
     except feeds.FeedError as error:
         print(error.message(language), file=sys.stderr)
         return 2

@@ -1,10 +1,11 @@
-"""The HTTP API on a real aiohttp server: the balance feed endpoint and the staff figures."""
+"""The HTTP API on a real aiohttp server: the balance and deduction feed endpoints and the
+staff figures."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -16,9 +17,9 @@ from bot.http_api import create_http_app
 from bot.rasa_client import RasaClient
 from bot.services import Services
 from retail import feeds, outbox
-from retail.clock import FixedClock
+from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
-from retail.models import BalanceSnapshot
+from retail.models import BalanceSnapshot, Order, Retailer
 from retail.settings import Settings
 
 ROW = {"retailer_code": "R001", "balance": "3100.00", "reported_at": "2026-11-24T09:30:00+08:00"}
@@ -156,6 +157,112 @@ async def test_a_csv_body_is_accepted_and_an_unreadable_one_refused(api: Api) ->
 
     assert (ok[0], ok[1]["stored"]) == (200, 1)
     assert (broken[0], broken[1]["error"]) == (400, "invalid_body")
+
+
+DEDUCTION = {
+    "retailer_code": "R001",
+    "cycle": "2026-W48",
+    "outcome": "failed",
+    "amount": "3059.00",
+    "reported_at": "2026-11-23T18:02:00+08:00",
+    "result_id": "D-0001",
+}
+
+
+def _deduction_due(db: Database) -> None:
+    """R001's order window closed yesterday (Monday 23 Nov, 16:00); deduction at 18:00."""
+    with db.session() as session:
+        order = session.scalar(
+            select(Order)
+            .join(Retailer, Retailer.id == Order.retailer_id)
+            .where(Retailer.code == "R001", Order.cycle == "2026-W48")
+        )
+        assert order is not None
+        order.opens_at = datetime(2026, 11, 23, 9, tzinfo=SHANGHAI)
+        order.closes_at = datetime(2026, 11, 23, 16, tzinfo=SHANGHAI)
+        order.deduct_at = datetime(2026, 11, 23, 18, tzinfo=SHANGHAI)
+
+
+def _r001_status(db: Database) -> str:
+    with db.session() as session:
+        status = session.scalar(
+            select(Order.status)
+            .join(Retailer, Retailer.id == Order.retailer_id)
+            .where(Retailer.code == "R001", Order.cycle == "2026-W48")
+        )
+        return str(status)
+
+
+async def test_deduction_results_without_the_feeds_token_are_refused(
+    api: Api, db: Database
+) -> None:
+    _deduction_due(db)
+    body = {"rows": [DEDUCTION]}
+
+    missing = await api.post("/api/feeds/bank-a/deductions", json=body)
+    wrong = await api.post(
+        "/api/feeds/bank-a/deductions", json=body, headers={"Authorization": "Bearer nope"}
+    )
+    other_feed = await api.post(
+        "/api/feeds/bank-b/deductions",
+        json=body,
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+
+    assert [status for status, _ in (missing, wrong, other_feed)] == [401, 401, 401]
+    assert missing[1] == {"error": "unauthorized"}
+    assert _r001_status(db) == "open"
+
+
+async def test_a_failed_deduction_posted_twice_marks_the_order_once(api: Api, db: Database) -> None:
+    _deduction_due(db)
+    auth = {"Authorization": f"Bearer {api.token}"}
+    body = {"rows": [DEDUCTION]}
+
+    first = await api.post("/api/feeds/bank-a/deductions?lang=en", json=body, headers=auth)
+    again = await api.post("/api/feeds/bank-a/deductions?lang=en", json=body, headers=auth)
+
+    assert first == (
+        200,
+        {
+            "received": 1,
+            "stored": 1,
+            "duplicates": 0,
+            "rejected": [],
+            "summary": "1 rows: 1 stored, 0 duplicates, 0 rejected.",
+        },
+    )
+    assert (again[1]["stored"], again[1]["duplicates"]) == (0, 1)
+    assert _r001_status(db) == "deduct_failed"
+
+
+async def test_deduction_rows_that_cannot_apply_are_reported_in_csv_too(
+    api: Api, db: Database
+) -> None:
+    _deduction_due(db)
+    auth = {"Authorization": f"Bearer {api.token}"}
+    csv_text = (
+        "retailer_code,cycle,outcome,amount,reported_at\n"
+        "R001,2026-W47,failed,100.00,2026-11-23T18:02\n"
+        "R001,2026-W48,succeeded,3059.00,2026-11-23T18:02\n"
+    )
+
+    status, report = await api.post(
+        "/api/feeds/bank-a/deductions",
+        data=csv_text.encode(),
+        headers={**auth, "Content-Type": "text/csv"},
+    )
+
+    assert (status, report["stored"]) == (200, 1)
+    assert report["rejected"] == [
+        {
+            "row": 2,
+            "field": "outcome",
+            "code": "not_awaiting",
+            "message": "第 2 行:该订单不在待扣款状态(当前状态 deducted),结果未采用。",
+        }
+    ]
+    assert _r001_status(db) == "deducted"
 
 
 def _delivery_history(db: Database, clock: FixedClock) -> None:
