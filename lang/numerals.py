@@ -72,6 +72,8 @@ _EN_WORDS = {
 _EN_SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 1_000_000}
 
 CN_NUMERAL_CHARS = "".join(_DIGITS) + "".join(_SMALL_UNITS) + "".join(_BIG_UNITS)
+EN_WORD_VALUES: dict[str, int] = dict(_EN_WORDS)
+"""English number words and their values (a and an count one, a dozen twelve)."""
 EN_NUMBER_WORDS = frozenset(_EN_WORDS) - {"a", "an"}
 """English words that are a number on their own (two, twenty, dozen), for readers that look
 for counts in a sentence ("a" and "an" count only before a unit, which such readers check)."""

@@ -33,6 +33,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from lang.products import ProductResolver
+from lang.times import TimeResolver, parse_message_time, preference_for
 from nlu.entities import (
     correct_kinds,
     normalise_amounts,
@@ -41,8 +43,6 @@ from nlu.entities import (
     resolve_times,
 )
 from nlu.intents import Gazetteer, IntentModel
-from lang.products import ProductResolver
-from lang.times import TimeResolver, parse_message_time, preference_for
 
 log = logging.getLogger(__name__)
 _TABLE_FILE = "products.json"
@@ -151,7 +151,7 @@ class TimeNormalizer(_EntityProcessor):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> TimeNormalizer:
-        """Build the resolver and warm dateparser up, so the first user does not wait for it."""
+        """Build the resolver and read one expression, so the first user does not wait for it."""
         component = cls(config)
         component._resolver.resolve("in 2 days")
         return component

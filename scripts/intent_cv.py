@@ -26,8 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from nlu.intents import Gazetteer, IntentModel
 from lang.splitting import split_numerals
+from nlu.intents import Gazetteer, IntentModel
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("zh", "en")

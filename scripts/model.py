@@ -1,7 +1,8 @@
 """Train the Rasa model only when its inputs changed.
 
 The fingerprint is a hash of config.yml, domain.yml, the training data under data/ (not the
-demo records), the custom components in nlu/, the text readers in lang/ they use, and the pinned Rasa and encoder requirements.
+demo records), the custom components in nlu/, the text readers in lang/ they use, and the
+pinned Rasa and encoder requirements.
 ``make train`` calls this; a second run with nothing changed returns at once.
 """
 
@@ -26,7 +27,8 @@ def inputs() -> list[Path]:
     """Every file that shapes the model, in a stable order."""
     files = [ROOT / "config.yml", ROOT / "domain.yml"]
     files += [ROOT / "requirements" / name for name in ("rasa.txt", "encoder.txt")]
-    for folder in ("data/nlu", "data/rules", "data/stories", "data/lookup", "data/jieba", "nlu", "lang"):
+    folders = ("data/nlu", "data/rules", "data/stories", "data/lookup", "data/jieba", "nlu", "lang")
+    for folder in folders:
         files += sorted(p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix != ".pyc")
     return [f for f in files if f.exists()]
 

@@ -1,8 +1,8 @@
 """The time table: expressions, the preference they are read with, and the expected result.
 
 Every row is resolved against one fixed message time, Tuesday 24 Nov 2026 10:30 in Shanghai.
-test_times.py checks each row in the app environment, and again through the Rasa environment's
-dateparser release (the one the server runs). Expected values follow the conventions in
+test_times.py checks each row in the app environment, and again with the Rasa environment's
+Python (the one the server runs). Expected values follow the conventions in
 lang/times.py: a day is its midnight, a part of day its representative time (上午 09:00, 下午
 15:00, 晚上 20:00, 早上 08:00), 下周X the weekday of next Monday-to-Sunday week.
 """

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from lang.products import ProductResolver
+from lang.times import TimeResolver
 from nlu.entities import (
     correct_kinds,
     normalise_amounts,
@@ -15,8 +17,6 @@ from nlu.entities import (
     resolve_products,
     resolve_times,
 )
-from lang.products import ProductResolver
-from lang.times import TimeResolver
 from tests.lang.time_table import MESSAGE_TIME
 
 TABLE = Path(__file__).resolve().parents[2] / "data" / "lookup" / "products.json"
