@@ -17,12 +17,12 @@ from rasa_sdk.events import SlotSet
 
 from actions.base import Button, Reply, RetailAction, Turn
 from actions.order_reading import requested_lines
+from lang.confirmations import is_explicit_confirmation
 from retail.errors import OrderBusy, OrderClosed, PlanUnavailable, RecordNotFound
 from retail.i18n import format_datetime, format_money
 from retail.order_confirmations import (
     cancel_change,
     confirm_change,
-    is_explicit_confirmation,
     pending_plan,
     propose_change,
 )

@@ -1,26 +1,56 @@
 """Funding-reminder preferences: read the wish, offer it for one tap, save, repeat what was saved.
 
-``/prefs_confirm{"ref": "<encoded change>"}`` carries exactly the change the offer showed, so a
-tap saves that and nothing else. A message with no recognisable wish gets the current settings
-and a few one-tap choices.
+The wish comes from the NLU's ``time`` entities where it found them and from
+``lang.reminder_prefs`` for the rest of the words; ``retail.preferences`` settles it for the
+retailer. ``/prefs_confirm{"ref": "<encoded change>"}`` carries exactly the change the offer
+showed, so a tap saves that and nothing else. A message with no recognisable wish gets the
+current settings and a few one-tap choices.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from actions.base import Button, Reply, RetailAction, Turn
 from actions.conversation import payload, user_text
 from actions.support import cancel_button
+from lang.reminder_prefs import PreferenceWords, mention_from_entity, read_preference_words
+from lang.times import TimeMention
 from retail.clock import SHANGHAI, local
 from retail.i18n import format_datetime, weekday_name
 from retail.preferences import (
     PreferenceChange,
     PreferenceView,
+    PreferenceWish,
     apply_preference_change,
     current_preferences,
-    read_preference_change,
+    plan_preference_change,
 )
+
+
+def wish_from_words(words: PreferenceWords) -> PreferenceWish:
+    """The retail wish for what the words said (the same fields, in retail's own type)."""
+    change = PreferenceChange(
+        stop=words.stop,
+        resume=words.resume,
+        pause_until=words.pause_until,
+        preferred_time=words.preferred_time,
+        weekdays=words.weekdays,
+        daily_cap=words.daily_cap,
+        quiet_start=words.quiet_start,
+        quiet_end=words.quiet_end,
+    )
+    return PreferenceWish(
+        change=change, pause=words.pause, order_day=words.order_day, fewer=words.fewer
+    )
+
+
+def _time_mentions(turn: Turn, text: str) -> list[TimeMention]:
+    """The time expressions the NLU resolved in ``text`` (unresolved ones are left out)."""
+    entities: list[dict[str, Any]] = turn.tracker.latest_message.get("entities") or []
+    mentions = (mention_from_entity(e, text) for e in entities if e.get("entity") == "time")
+    return [mention for mention in mentions if mention is not None]
 
 
 def _days(turn: Turn, weekdays: tuple[int, ...]) -> str:
@@ -120,16 +150,14 @@ class ActionReminderPrefs(RetailAction):
 
     def respond(self, turn: Turn) -> Reply:
         view = current_preferences(turn.session, turn.principal)
-        text = user_text(turn)
-        read = read_preference_change(
-            text,
-            today=local(turn.clock.now()).date(),
-            order_weekday=view.order_weekday,
-            current=view,
-        )
-        if read.problem is not None:
-            return Reply(texts=[turn.t(f"prefs.problem.{read.problem}", **read.problem_params)])
-        if read.change.is_empty:
+        # The entities' offsets count from the message as sent, so it is read unstripped.
+        text = turn.text if user_text(turn) else ""
+        now = turn.clock.now()
+        words = read_preference_words(text, now=now, times=_time_mentions(turn, text))
+        plan = plan_preference_change(view, wish_from_words(words), today=local(now).date())
+        if plan.problem is not None:
+            return Reply(texts=[turn.t(f"prefs.problem.{plan.problem}", **plan.problem_params)])
+        if plan.change.is_empty:
             return Reply(
                 texts=[
                     turn.t("prefs.current"),
@@ -139,10 +167,10 @@ class ActionReminderPrefs(RetailAction):
                 buttons=_choices(turn, view),
             )
         confirm = Button(
-            turn.t("prefs.confirm_button"), payload("prefs_confirm", read.change.encode())
+            turn.t("prefs.confirm_button"), payload("prefs_confirm", plan.change.encode())
         )
         return Reply(
-            texts=[turn.t("prefs.offer", changes=describe_change(turn, read.change))],
+            texts=[turn.t("prefs.offer", changes=describe_change(turn, plan.change))],
             buttons=[confirm, cancel_button(turn)],
         )
 

@@ -4,7 +4,7 @@ The status is the bank's last reported balance (with its time), this week's amou
 deduction time, and any shortfall with its deadline. "I deposited X" is offered back for one
 tap (``/deposit_confirm{"ref": "<amount>:<message ref>"}``) and then recorded as the retailer's
 claim, never as balance, and passed to their manager; "I'll deposit this afternoon" only gets
-the amount and deadline.
+the amount and deadline. The words are read by lang.amounts; retail.deposits takes the amount.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 from actions.base import Button, Reply, RetailAction, Turn
 from actions.conversation import find_user_text, message_ref, payload, split_ref, user_text
 from actions.support import cancel_button
-from retail.deposits import check_amount, read_deposit_statement, report_deposit
+from lang.amounts import read_deposit_statement
+from retail.deposits import check_amount, report_deposit
 from retail.i18n import format_datetime, format_money
 from retail.settlement import SettlementStatus, settlement_status
 
@@ -74,7 +75,10 @@ class ActionPaymentNotice(RetailAction):
 
     def respond(self, turn: Turn) -> Reply:
         status = settlement_status(turn.session, turn.principal, clock=turn.clock)
-        statement = read_deposit_statement(user_text(turn), amount_entity=turn.entity("amount"))
+        # The NLU's amount entity (a number, nlu/components.py NumeralNormalizer) comes first;
+        # lang.amounts reads the text when it has none.
+        entity = next(turn.tracker.get_latest_entity_values("amount"), None)
+        statement = read_deposit_statement(user_text(turn), amount_entity=entity)
         if not statement.done:
             return Reply(texts=[self._promise(turn, status)])
         check_amount(statement.amount)

@@ -30,14 +30,16 @@ from actions.conversation import (
     user_text,
 )
 from actions.visits import ActionVisitNote
+from lang.confirmations import is_cancellation
+from lang.status_questions import asks_for_status
 from retail.errors import VisitShopUnknown, WrongRole
 from retail.i18n import format_datetime
 from retail.support import (
     QUICK_REPLIES,
+    WRITE,
     Answered,
     RequestView,
     answer_request,
-    asks_for_status,
     manager_contact,
     quote,
     request_for_reply,
@@ -50,7 +52,14 @@ ANSWER_REQUEST = "answer_request"
 ANSWER_TEXT = "answer_text"
 CANCELLED = "\x00cancelled"
 NO_MESSAGE = "-"
-_CANCEL_WORDS = {"取消", "算了", "不回了", "不用了", "cancel", "never mind", "nevermind", "stop"}
+
+
+def manager_reply_payload(request_id: int, choice: str) -> str:
+    """What a button under a pushed request sends back: a one-tap reply
+    (``/manager_reply{"ref":"ID:choice"}``) or "write a reply" (``/manager_write{"ref":"ID"}``)."""
+    if choice == WRITE:
+        return payload("manager_write", str(request_id))
+    return payload("manager_reply", f"{request_id}:{choice}")
 
 
 def cancel_button(turn: Turn) -> Button:
@@ -167,6 +176,7 @@ class ActionRequestSend(RetailAction):
             text=text,
             clock=turn.clock,
             language=turn.language,
+            reply_payload=manager_reply_payload,
         )
         manager = submitted.manager
         key = f"support.sent.{kind}" if manager.on_telegram else "support.sent_offline"
@@ -297,7 +307,7 @@ class ValidateManagerAnswerForm(FormValidationAction):
         text = str(slot_value or "").strip()
         if not text or is_payload(text):
             return {ANSWER_TEXT: None}
-        if text.lower() in _CANCEL_WORDS:
+        if is_cancellation(text):
             return {ANSWER_TEXT: CANCELLED}
         return {ANSWER_TEXT: text}
 

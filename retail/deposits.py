@@ -1,19 +1,17 @@
-"""What a retailer says about depositing money, and passing their claim to the manager.
+"""A retailer's deposit claim: checked, recorded, and passed to their manager.
 
 "刚存了2000" is a claim, not a balance: the balance is only ever what the bank reports
-(:mod:`retail.settlement`). :func:`read_deposit_statement` tells a claim ("I deposited") from a
-promise ("I'll deposit this afternoon") and reads the amount however it was written (2000,
-两千五, 1.5万, 2k, ¥3,000); :func:`report_deposit` records a confirmed claim and tells the
-retailer's manager through the outbox in the same transaction.
+(:mod:`retail.settlement`). The words are read elsewhere (lang.amounts, through the action);
+this module takes the amount as a :class:`~decimal.Decimal`: :func:`check_amount` refuses one
+nobody deposits, and :func:`report_deposit` records a confirmed claim and tells the retailer's
+manager through the outbox in the same transaction.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-import cn2an
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +25,9 @@ from retail.settlement import SettlementStatus, record_deposit_claim, status_of
 
 MAX_CLAIM = Decimal("1000000.00")
 """A single deposit claim above this is taken as a typo, not recorded."""
+CENT = Decimal("0.01")
+_SHOWN_DIGITS = 15
+"""Digits of an absurd amount quoted back: a 400-digit paste is refused, not echoed."""
 
 
 class ImplausibleAmount(RetailError):
@@ -35,68 +36,25 @@ class ImplausibleAmount(RetailError):
     key = "deposit.implausible"
 
 
-_NUMBER = re.compile(
-    r"(?P<sign>[-−])?\s*[¥￥]?\s*(?P<number>\d[\d,，]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)"
-    r"\s*(?P<scale>[kK千wW万](?![a-zA-Z]))?(?!\s*(?:点|号|日|月|时|:|：|天|分|am|pm|[\d.]))"
-)
-_PAST = re.compile(
-    r"(已经?|刚刚?|存了|存好|存过|存进|存入|转了|转好|打了|打进|充了|补了|补上|补足|到账|"
-    r"\bdeposited\b|\bpaid\b|\btransferred\b|\bsent\b|\bput in\b|\bdone\b)",
-    re.IGNORECASE,
-)
-_FUTURE = re.compile(
-    r"(去存|就存|要存|会存|再存|马上存|等下|待会|一会|稍后|明天|明早|今晚|下午去|晚上去|前存|存上|"
-    r"\bwill\b|\bgoing to\b|\blater\b|\btomorrow\b|\btonight\b|\bsoon\b)",
-    re.IGNORECASE,
-)
-_ACKS = re.compile(r"(知道了|好了吗|收到了)")
-
-
-@dataclass(frozen=True)
-class DepositStatement:
-    """A deposit message understood: how much (if said) and whether it already happened."""
-
-    amount: Decimal | None
-    done: bool
-
-
-def parse_amount(text: str) -> Decimal | None:
-    """The first money amount in ``text`` (2000, 两千五, 1.5万, 2k, -500), or None.
-
-    Negative amounts come back negative so the caller can refuse them rather than read 500.
-    """
-    for match in _NUMBER.finditer(text):
-        raw = match.group("number").replace(",", "").replace(",", "")
-        try:
-            value = Decimal(raw) if raw[0].isdigit() else Decimal(str(cn2an.cn2an(raw, "smart")))
-        except (InvalidOperation, ValueError, KeyError, IndexError):
-            continue
-        scale = (match.group("scale") or "").lower()
-        if scale in {"k", "千"}:
-            value *= 1000
-        elif scale in {"w", "万"}:
-            value *= 10000
-        if match.group("sign"):
-            value = -value
-        return value.quantize(Decimal("0.01"))
-    return None
-
-
-def read_deposit_statement(text: str, *, amount_entity: str | None = None) -> DepositStatement:
-    """Read a payment_notice message: the amount (from the NLU entity when it holds one) and
-    whether the money was deposited already or is only promised."""
-    amount = parse_amount(amount_entity) if amount_entity else None
-    if amount is None:
-        amount = parse_amount(text)
-    cleaned = _ACKS.sub("", text)
-    done = bool(_PAST.search(cleaned)) or not _FUTURE.search(cleaned)
-    return DepositStatement(amount=amount, done=done)
+def _shown(amount: Decimal) -> str:
+    """The refused amount as the retailer will read it, cut short when it is absurdly long."""
+    if amount.is_finite() and amount.adjusted() < _SHOWN_DIGITS:
+        return format_money(amount)
+    return f"{str(amount)[:_SHOWN_DIGITS]}…"
 
 
 def check_amount(amount: Decimal | None) -> None:
-    """Refuse amounts nobody deposits: zero, negative, or above :data:`MAX_CLAIM`."""
-    if amount is not None and (amount <= 0 or amount > MAX_CLAIM):
-        raise ImplausibleAmount(amount=format_money(amount))
+    """Refuse amounts nobody deposits: zero, negative, above :data:`MAX_CLAIM`, not a whole
+    number of fen (money is kept to two places), or not a number at all."""
+    if amount is None:
+        return
+    if (
+        not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_CLAIM
+        or amount != amount.quantize(CENT)
+    ):
+        raise ImplausibleAmount(amount=_shown(amount))
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,22 @@
 """Order changes waiting for the user's confirmation, kept in the database.
 
 Nothing is written to an order before the user confirms: :func:`propose_change` stores the
-:class:`~retail.orders.ChangePlan` the user was shown under a short id (the confirm and cancel
-buttons carry only that id), :func:`confirm_change` applies it exactly once, and
+:class:`~retail.orders.ChangePlan` the user was shown under a short id (the adapter's confirm and
+cancel buttons carry only that id), :func:`confirm_change` applies it exactly once, and
 :func:`cancel_change` drops it. Because the plans live in the database, not in Rasa's tracker
 or the bot's memory, a restart of any process loses none of them.
 
 A plan can be confirmed while it is ``pending``, younger than :data:`PLAN_TTL`, before its
 order closes, and while it is the user's newest plan (a newer change supersedes it). Any
 other tap gets :class:`PlanUnavailable` with the reason, and nothing changes.
+
+Whether a typed reply is a confirmation at all is for the caller to decide (lang.confirmations)
+before it calls :func:`confirm_change`; this module speaks of plans and their ids, not of words or
+payloads.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import timedelta
 
@@ -26,40 +29,9 @@ from retail.errors import NotYourShop, PlanUnavailable, RetailError
 from retail.models import OrderChangePlan
 from retail.orders import ChangePlan, ChangeResult, apply_order_change
 
-CONFIRM_WORDS = frozenset(
-    {
-        # zh
-        "确认", "确定", "确认修改", "确认下单", "确认提交", "提交", "下单", "好", "好的", "好滴",
-        "好嘞", "好吧", "行", "行的", "可以", "可以的", "对", "对的", "是", "是的", "嗯", "嗯嗯",
-        "没问题", "就这样", "就这么办", "要得", "中", "妥", "没错", "同意", "改吧", "改吧改吧",
-        # en
-        "yes", "yeah", "yep", "yup", "y", "sure", "ok", "okay", "correct", "right", "confirm",
-        "confirmed", "goahead", "doit", "yesplease", "yesconfirm", "fine", "alright", "submit",
-        "absolutely", "ofcourse",
-    }
-)  # fmt: skip
-_NOT_WORDS = re.compile(r"[^\w\u4e00-\u9fff]|_")
-_NEGATION = re.compile(r"不|别|没确认|don'?t|\bnot?\b", re.IGNORECASE)
-
 PLAN_TTL = timedelta(minutes=30)
 """How long a confirmation stays valid: long enough to check the figures, short enough that a
 forgotten button from yesterday cannot change today's order."""
-
-
-def is_explicit_confirmation(text: str) -> bool:
-    """Whether a *typed* message really says "yes, apply it".
-
-    A button tap names its plan and needs no such check. A typed reply only reaches a plan
-    because the NLU called it an affirm, and it also does that for a lone emoji or symbol; an
-    order must not change on a 🇨, so the words themselves must be a confirmation (确认, 好的,
-    行, yes, confirm ...), short, and not negated.
-    """
-    if _NEGATION.search(text):
-        return False
-    words = _NOT_WORDS.sub("", text.lower())
-    if words in CONFIRM_WORDS:
-        return True
-    return len(words) <= 8 and any(strong in words for strong in ("确认", "确定", "confirm"))
 
 
 def propose_change(

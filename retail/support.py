@@ -17,7 +17,7 @@ requests of shops in their territory.
 from __future__ import annotations
 
 import hashlib
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,25 +47,12 @@ QUICK_REPLIES_BY_KIND: dict[str, tuple[str, ...]] = {
 }
 MAX_TEXT = 2000
 SAME_REQUEST_WITHIN = timedelta(hours=24)
-MANAGER_REPLY_INTENT = "manager_reply"
-MANAGER_WRITE_INTENT = "manager_write"
-
-_STATUS_QUESTION = re.compile(
-    r"(进展|进度|怎么样了|咋样了|如何了|处理了[吗没么]|处理得|处理好了[吗没么]|有结果|结果呢|回复了[吗没么]|"
-    r"回复我了|回我了|还没回|有回音|replied|answered yet|status|progress|any update|update on|"
-    r"been (handled|resolved|answered)|what happened (to|with))",
-    re.IGNORECASE,
-)
-_REQUEST_WORDS = re.compile(
-    r"投诉|反映|问题|留言|事情|那事|经理|complaint|question|request|report|message|issue|manager",
-    re.IGNORECASE,
-)
-
-
-def asks_for_status(text: str) -> bool:
-    """True if the message asks what became of an earlier complaint or question
-    (我的投诉处理得怎么样了, any update on my complaint?)."""
-    return bool(_STATUS_QUESTION.search(text) and _REQUEST_WORDS.search(text))
+WRITE = "write"
+"""The choice of the manager's "write a reply" button (the others are :data:`QUICK_REPLIES`)."""
+ReplyPayload = Callable[[int, str], str]
+"""What a manager's button sends back when tapped, given the request id and the choice (a
+:data:`QUICK_REPLIES` key or :data:`WRITE`). The adapter that will receive the tap writes it:
+this module knows the choices, not how a tap is addressed."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +131,12 @@ def manager_contact(session: Session, principal: Principal, language: str) -> Ma
 
 
 def _notify_manager(
-    session: Session, request: ManagerRequest, retailer: Retailer, *, clock: Clock
+    session: Session,
+    request: ManagerRequest,
+    retailer: Retailer,
+    *,
+    clock: Clock,
+    reply_payload: ReplyPayload,
 ) -> bool:
     """Push the request to the manager with one-tap replies; False if they are not on Telegram."""
     user = _telegram_user(session, manager_id=request.manager_id)
@@ -164,18 +156,9 @@ def _notify_manager(
         id=request.id,
     )
     buttons = [
-        PushButton(
-            t(language, f"support.quick.{choice}.button"),
-            f'/{MANAGER_REPLY_INTENT}{{"ref":"{request.id}:{choice}"}}',
-        )
-        for choice in QUICK_REPLIES_BY_KIND[request.kind]
+        PushButton(t(language, f"support.quick.{choice}.button"), reply_payload(request.id, choice))
+        for choice in (*QUICK_REPLIES_BY_KIND[request.kind], WRITE)
     ]
-    buttons.append(
-        PushButton(
-            t(language, "support.quick.write.button"),
-            f'/{MANAGER_WRITE_INTENT}{{"ref":"{request.id}"}}',
-        )
-    )
     enqueue(
         session,
         dedupe_key=f"request:{request.id}:notify",
@@ -191,9 +174,17 @@ def _notify_manager(
 
 
 def submit_request(
-    session: Session, principal: Principal, *, kind: str, text: str, clock: Clock, language: str
+    session: Session,
+    principal: Principal,
+    *,
+    kind: str,
+    text: str,
+    clock: Clock,
+    language: str,
+    reply_payload: ReplyPayload,
 ) -> Submitted:
-    """Log a retailer's question, contact request or complaint and notify their manager.
+    """Log a retailer's question, contact request or complaint and notify their manager, with
+    a button per one-tap reply and one to write a reply (each sending ``reply_payload``).
 
     The same text sent again within a day (a double tap, a repeated message) is the same
     request: nothing new is stored and the manager is not notified twice.
@@ -230,7 +221,7 @@ def submit_request(
     )
     session.add(request)
     session.flush()
-    _notify_manager(session, request, retailer, clock=clock)
+    _notify_manager(session, request, retailer, clock=clock, reply_payload=reply_payload)
     return Submitted(_view(request, retailer), contact, duplicate=False)
 
 

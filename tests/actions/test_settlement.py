@@ -85,7 +85,7 @@ async def test_a_promise_to_deposit_gets_the_amount_and_deadline_and_writes_noth
 
 
 async def test_a_negative_or_huge_amount_is_refused_politely(run_action, db) -> None:
-    for text in ("存了-500", "存了99999999999"):
+    for text in ("存了-500", "存了99999999999", "存了" + "9" * 400):
         messages, _ = await run_action(ActionPaymentNotice(), "10001", text, "payment_notice")
         assert "看起来不太对" in messages[0]["text"] and not messages[0]["buttons"]
     assert _claims(db) == []

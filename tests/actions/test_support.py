@@ -56,6 +56,13 @@ async def test_tapping_send_logs_the_complaint_and_notifies_the_manager(run_acti
         "open",
     )
     assert push.chat_id == 20001
+    payloads = [b["payload"] for b in push.buttons]
+    assert payloads == [
+        f'/manager_reply{{"ref":"{request.id}:handling"}}',
+        f'/manager_reply{{"ref":"{request.id}:resolved"}}',
+        f'/manager_write{{"ref":"{request.id}"}}',
+    ]
+    assert all(len(p.encode()) <= 64 for p in payloads)
     assert f"#{request.id}" in messages[0]["text"]
     assert messages[0]["buttons"] == [{"title": "📋 查看处理进度", "payload": "/complaint_status"}]
 

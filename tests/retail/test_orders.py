@@ -23,7 +23,6 @@ from retail.order_confirmations import (
     PLAN_TTL,
     cancel_change,
     confirm_change,
-    is_explicit_confirmation,
     propose_change,
 )
 from retail.orders import (
@@ -499,24 +498,3 @@ def test_a_line_request_for_an_unknown_product_id_is_refused(
             session, _principal(session, 10001), [LineRequest(None, "add", 2)], clock=clock
         )
     assert [r.reason for r in plan.rejections] == ["unknown_product"]
-
-
-@pytest.mark.parametrize(
-    ("text", "explicit"),
-    [
-        ("确认", True),
-        ("好的👍", True),
-        ("行", True),
-        ("yes", True),
-        ("Go ahead!", True),
-        ("确认一下", True),
-        ("不确认", False),
-        ("don't confirm", False),
-        ("🇨", False),
-        (">", False),
-        (".K", False),
-        ("j家学", False),
-    ],
-)
-def test_only_words_that_say_yes_count_as_a_typed_confirmation(text: str, explicit: bool) -> None:
-    assert is_explicit_confirmation(text) is explicit

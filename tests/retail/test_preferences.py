@@ -1,4 +1,8 @@
-"""Reminder preferences: read from what retailers say, saved as confirmed, quiet hours kept."""
+"""Reminder preferences: a wish settled for the retailer, saved as confirmed, quiet hours kept.
+
+Reading the words is tested in tests/lang/test_reminder_prefs.py, the whole way from a message
+to the offered change in tests/actions/test_preferences.py.
+"""
 
 from __future__ import annotations
 
@@ -13,58 +17,55 @@ from retail.errors import WrongRole
 from retail.models import ReminderPreference
 from retail.preferences import (
     PreferenceChange,
+    PreferenceWish,
     apply_preference_change,
     current_preferences,
-    read_preference_change,
+    default_preferences,
+    plan_preference_change,
 )
 
 TUESDAY = date(2026, 11, 24)
 
 
+VIEW = default_preferences(order_weekday=1)  # orders on Tuesdays
+
+
 @pytest.mark.parametrize(
-    ("text", "encoded"),
+    ("wish", "encoded"),
     [
-        ("每周三上午提醒我就行", "t=0900;d=2"),
-        ("提醒设成每天早上八点", "t=0800;d=*"),
-        ("提醒我周一和周四下午3点", "t=1500;d=0.3"),
-        ("存款提醒改成周一", "d=0"),
-        ("只在订货日提醒", "d=1"),
-        ("提前一天提醒我就行", "d=0"),
-        ("周末别发", "d=0.1.2.3.4"),
-        ("别天天发", "d=1;c=1"),
-        ("存款提醒一周一次就行", "d=1;c=1"),
-        ("一天最多提醒一次", "c=1"),
-        ("晚上别发消息", "qs=1900"),
-        ("十点以后别提醒", "qs=2200"),
-        ("早上七点前别发", "qe=0700"),
-        ("暂停提醒", "p=20261201"),
-        ("暂停提醒到下周一", "p=20261130"),
-        ("这周就别提醒了", "p=20261130"),
-        ("暂停提醒到月底", "p=20261201"),
-        ("不要再提醒了", "off"),
-        ("退订", "off"),
-        ("取消订阅提醒", "off"),
-        ("恢复提醒", "on"),
-        ("把提醒恢复了吧", "on"),
-        ("stop reminders", "off"),
-        ("remind me on Wednesdays at 9am", "t=0900;d=2"),
-        ("pause reminders until Monday", "p=20261130"),
-        ("pause for two weeks", "p=20261208"),
-        ("resume reminders", "on"),
-        ("don't message me every day", "d=1;c=1"),
-        ("提醒时间改一下", ""),
+        (PreferenceWish(PreferenceChange(preferred_time=time(9), weekdays=(2,))), "t=0900;d=2"),
+        (PreferenceWish(order_day="on"), "d=1"),
+        (PreferenceWish(order_day="before"), "d=0"),
+        (PreferenceWish(fewer=True), "d=1;c=1"),
+        (PreferenceWish(PreferenceChange(weekdays=(0, 3)), fewer=True), "d=0.3;c=1"),
+        (PreferenceWish(PreferenceChange(daily_cap=5)), "c=3"),
+        (PreferenceWish(pause=True), "p=20261201"),
+        (
+            PreferenceWish(PreferenceChange(pause_until=date(2026, 11, 30)), pause=True),
+            "p=20261130",
+        ),
+        (PreferenceWish(PreferenceChange(pause_until=date(2030, 1, 1)), pause=True), "p=20271125"),
+        (PreferenceWish(PreferenceChange(stop=True)), "off"),
+        (PreferenceWish(), ""),
     ],
 )
-def test_what_retailers_say_becomes_a_change(text: str, encoded: str) -> None:
-    read = read_preference_change(text, today=TUESDAY, order_weekday=1)
-    assert read.problem is None
-    assert read.change.encode() == encoded
+def test_a_wish_is_settled_for_the_retailer(wish: PreferenceWish, encoded: str) -> None:
+    plan = plan_preference_change(VIEW, wish, today=TUESDAY)
+    assert plan.problem is None
+    assert plan.change.encode() == encoded
 
 
 def test_a_time_inside_quiet_hours_is_refused_with_the_quiet_hours() -> None:
-    read = read_preference_change("晚上十点提醒我", today=TUESDAY, order_weekday=1)
-    assert read.problem == "quiet"
-    assert read.problem_params == {"time": "22:00", "start": "21:00", "end": "08:00"}
+    wish = PreferenceWish(PreferenceChange(preferred_time=time(22)))
+    plan = plan_preference_change(VIEW, wish, today=TUESDAY)
+    assert plan.problem == "quiet"
+    assert plan.problem_params == {"time": "22:00", "start": "21:00", "end": "08:00"}
+
+
+def test_quiet_hours_the_wish_sets_are_the_ones_checked() -> None:
+    wish = PreferenceWish(PreferenceChange(preferred_time=time(20), quiet_start=time(19)))
+    plan = plan_preference_change(VIEW, wish, today=TUESDAY)
+    assert plan.problem_params == {"time": "20:00", "start": "19:00", "end": "08:00"}
 
 
 @pytest.mark.parametrize(
