@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from retail.access import Principal, own_shop
+from retail.balances import latest_balance
 from retail.catalog import CARTONS_PER_CASE, PACKS_PER_CARTON, load_catalog
 from retail.clock import SHANGHAI, Clock, local
 from retail.errors import (
@@ -45,7 +46,7 @@ from retail.errors import (
     QuotaExceeded,
     RecordNotFound,
 )
-from retail.models import BalanceSnapshot, Order, OrderAudit, OrderLine, Product, Retailer
+from retail.models import Order, OrderAudit, OrderLine, Product, Retailer
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,6 @@ def next_opening(session: Session, retailer: Retailer, *, clock: Clock) -> datet
     return None
 
 
-def _latest_balance(session: Session, retailer_id: int) -> BalanceSnapshot | None:
-    # Imported here: retail.settlement imports this module for open_order and order_total.
-    from retail.settlement import latest_balance
-
-    return latest_balance(session, retailer_id)
-
-
 def _shortfall(total: Decimal, balance: Decimal | None) -> Decimal:
     return ZERO if balance is None else max(ZERO, total - balance)
 
@@ -221,7 +215,7 @@ def show_order(session: Session, principal: Principal, *, clock: Clock) -> Order
     state = (
         "open" if is_open(order, now) else ("closed" if order.status == "open" else order.status)
     )
-    snapshot = _latest_balance(session, retailer.id)
+    snapshot = latest_balance(session, retailer.id)
     return OrderView(
         cycle=order.cycle,
         state=state,
@@ -505,7 +499,7 @@ def plan_order_change(
         (line.unit_price * line.quantity for pid, line in lines.items() if pid not in changed),
         ZERO,
     ) + sum((change.unit_price * change.new for change in changes), ZERO)
-    snapshot = _latest_balance(session, retailer.id)
+    snapshot = latest_balance(session, retailer.id)
     return ChangePlan(
         order_id=order.id,
         retailer_id=retailer.id,
@@ -724,7 +718,7 @@ def _apply_once(
         )
         applied.append(replace(change, old=old, new=new, unit_price=product.wholesale_per_carton))
     session.flush()
-    snapshot = _latest_balance(session, retailer_id)
+    snapshot = latest_balance(session, retailer_id)
     shown = {(c.product_id, c.old, c.new) for c in plan.changes}
     return ChangeResult(
         applied=tuple(applied),

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from retail.access import Principal, own_shop, require_retailer, visible_retailers
+from retail.balances import latest_balance
 from retail.clock import Clock
-from retail.models import BalanceSnapshot, DepositClaim, Retailer, SettlementAccount
+from retail.models import DepositClaim, Retailer
 from retail.orders import open_order, order_total
 
 ZERO = Decimal("0.00")
@@ -44,17 +45,6 @@ class SettlementStatus:
     @property
     def is_short(self) -> bool:
         return self.shortfall > ZERO
-
-
-def latest_balance(session: Session, retailer_id: int) -> BalanceSnapshot | None:
-    """The newest balance the bank reported for a shop's account."""
-    return session.scalar(
-        select(BalanceSnapshot)
-        .join(SettlementAccount, SettlementAccount.id == BalanceSnapshot.account_id)
-        .where(SettlementAccount.retailer_id == retailer_id)
-        .order_by(BalanceSnapshot.reported_at.desc(), BalanceSnapshot.id.desc())
-        .limit(1)
-    )
 
 
 def _claimed_since(session: Session, retailer_id: int, since: datetime | None) -> Decimal:

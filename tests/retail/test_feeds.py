@@ -13,7 +13,7 @@ from retail.db import Database
 from retail.errors import RecordNotFound
 from retail.models import BalanceSnapshot, Retailer
 from retail.models.settlement import FeedToken
-from retail.settlement import latest_balance
+from retail.balances import latest_balance
 
 GOOD = {"retailer_code": "R001", "balance": "3100.50", "reported_at": "2026-11-24T09:30:00+08:00"}
 
