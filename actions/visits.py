@@ -7,41 +7,56 @@ button per shop (``/visit_pick{"ref":"<message ref>:<shop code>"}``), which draf
 text for that shop. "刚才那条记错了..." (``action_visit_amend``) drafts a corrected copy.
 After a save the retailer gets a push whose button (``/visit_confirm{"ref":"<note id>"}``)
 comes back here as that retailer. Business rules (territory, who may confirm) live in retail/.
+
+The actions read the message and hand retail/ typed values (shop ids, the stated visit time,
+product ids with counts in 条, due days) with the raw text for the record: the NLU's ``time``
+and ``retailer`` entities where it found them, lang/ (the reader the NLU itself uses) for the
+rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from actions.base import Button, Reply, RetailAction, Turn
 from actions.conversation import find_user_text, message_ref, payload, split_ref, user_text
+from lang.shops import ShopNames, match_shops
+from lang.times import TimeValue, parse_message_time
+from lang.visit_notes import read_correction, read_note
+from lang.visit_queries import (
+    COUNTERFEITS,
+    FOLLOW_UPS,
+    LAST_VISIT,
+    NOT_VISITED,
+    STOCK_OUTS,
+    read_history_query,
+)
 from retail.access import visible_retailers
+from retail.catalog import load_catalog, resolve_products
 from retail.clock import local
 from retail.errors import VisitShopAmbiguous
 from retail.i18n import format_datetime, format_money
 from retail.models import Retailer
 from retail.reminders import remind_short_retailers
 from retail.settlement import shortfalls
-from retail.visit_extraction import PRICE_TAGS, TAGS
 from retail.visit_queries import (
-    COUNTERFEITS,
-    FOLLOW_UPS,
-    LAST_VISIT,
-    NOT_VISITED,
-    STOCK_OUTS,
+    COUNTERFEIT_DAYS,
+    OVERDUE_DAYS,
+    STOCK_OUT_DAYS,
     RetailerStatus,
     counterfeit_reports,
     follow_ups_due,
     last_visit,
-    names_a_shop,
-    read_history_query,
+    period_of,
     retailer_status,
     shops_not_visited,
     stock_outs,
     visit_plan,
     visits_in_period,
 )
-from retail.visit_records import StockLine, VisitView
+from retail.visit_records import PRICE_TAGS, TAGS, NoteFacts, StatedTime, StockLine, VisitView
 from retail.visits import (
     amend_last,
     cancel_visit,
@@ -59,14 +74,76 @@ def sent_at(turn: Turn) -> datetime:
     """When the user wrote the message (the bot passes Telegram's time), else now."""
     metadata = turn.tracker.latest_message.get("metadata") or {}
     raw = metadata.get("message_time") if isinstance(metadata, dict) else None
-    if isinstance(raw, str):
+    return parse_message_time(raw) or turn.clock.now()
+
+
+def _entities(turn: Turn, kind: str) -> list[dict[str, Any]]:
+    entities = turn.tracker.latest_message.get("entities") or []
+    return [e for e in entities if isinstance(e, dict) and e.get("entity") == kind]
+
+
+def _times(turn: Turn) -> list[tuple[int, TimeValue]]:
+    """The NLU's ``time`` entities (ISO 8601 value, grain, from/to, relation) as lang values,
+    with where each starts in the text."""
+    values = []
+    for entity in _entities(turn, "time"):
         try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is not None:
-            return moment
-    return turn.clock.now()
+            value = datetime.fromisoformat(str(entity["value"]))
+            start = datetime.fromisoformat(str(entity.get("from") or entity["value"]))
+            end = datetime.fromisoformat(str(entity.get("to") or entity["value"]))
+        except (KeyError, ValueError):
+            continue
+        grain, relation = str(entity.get("grain") or "day"), entity.get("relation")
+        time = TimeValue(value, grain, start, end, relation, entity.get("recurrence"))
+        values.append((int(entity.get("start") or 0), time))
+    return values
+
+
+def _shops(turn: Turn, text: str, *, entities: bool = True) -> tuple[int, ...]:
+    """Ids of the territory's shops the message names: the NLU's ``retailer`` entities first,
+    else the whole text, read by lang.shops."""
+    names = [
+        ShopNames(shop.id, shop.name, shop.owner or "", shop.name_en or "")
+        for shop in visible_retailers(turn.session, turn.principal)
+    ]
+    said = [str(e.get("value") or "") for e in _entities(turn, "retailer")] if entities else []
+    for value in [*said, text]:
+        found = match_shops(value, names)
+        if found:
+            return tuple(shop_id for shop_id in found if isinstance(shop_id, int))
+    return ()
+
+
+def _facts(turn: Turn, text: str, *, entities: bool = True, correction: bool = False) -> NoteFacts:
+    """A note (or, with ``correction``, a correction) as the typed values retail takes.
+
+    The visit time comes from the NLU's ``time`` entities when it found some (``entities``:
+    they belong to ``text``); the rest is read by lang, the reader the NLU uses too.
+    """
+    moment = sent_at(turn)
+    ids = {product.spec: product.id for product in load_catalog(turn.session)}
+
+    def find_products(clause: str) -> Sequence[tuple[int, int, str]]:
+        found = resolve_products(turn.session, clause)
+        return [(match.start, match.end, match.product.spec) for match in found]
+
+    times = _times(turn) if entities else None
+    reading = read_note(text, now=moment, find_products=find_products, times=times or None)
+    fix = read_correction(text) if correction else None
+    visited = reading.visited
+    return NoteFacts(
+        raw_text=text,
+        sent_at=moment,
+        shops=_shops(turn, text, entities=entities),
+        visited=StatedTime(visited.value, visited.grain == "day") if visited else None,
+        price_tags=fix.price_tags if fix else reading.price_tags,
+        tags=reading.tags,
+        stock=tuple((ids[count.product], count.cartons) for count in reading.stock),
+        stock_outs=tuple(ids[spec] for spec in reading.stock_outs),
+        remarks=tuple((r.kind, r.text, ids.get(r.product or "")) for r in reading.remarks),
+        follow_ups=tuple((promise.due, promise.text) for promise in reading.follow_ups),
+        bare_count=fix.bare_count if fix else None,
+    )
 
 
 def _day(value: date, language: str) -> str:
@@ -186,9 +263,7 @@ class ActionVisitNote(RetailAction):
         if not text:
             return Reply(texts=[turn.t("visit.ask_note")])
         try:
-            visit = draft_visit(
-                turn.session, turn.principal, text, clock=turn.clock, sent_at=sent_at(turn)
-            )
+            visit = draft_visit(turn.session, turn.principal, _facts(turn, text), clock=turn.clock)
         except VisitShopAmbiguous as error:
             return Reply(
                 texts=[turn.t(error.key, **error.params)],
@@ -207,13 +282,9 @@ class ActionVisitPick(RetailAction):
         text = find_user_text(turn.tracker, parts[0]) if parts else None
         if parts is None or not text:
             return Reply(texts=[turn.t("button.expired")])
+        facts = _facts(turn, text, entities=False)
         visit = draft_visit(
-            turn.session,
-            turn.principal,
-            text,
-            clock=turn.clock,
-            retailer_code=parts[1],
-            sent_at=sent_at(turn),
+            turn.session, turn.principal, facts, clock=turn.clock, retailer_code=parts[1]
         )
         return offer(turn, visit, title_key="visit.summary.draft_title")
 
@@ -227,7 +298,13 @@ class ActionVisitSave(RetailAction):
         note_id = _note_id(turn)
         if note_id is None:
             return Reply(texts=[turn.t("button.expired")])
-        saved = save_visit(turn.session, turn.principal, note_id, clock=turn.clock)
+        saved = save_visit(
+            turn.session,
+            turn.principal,
+            note_id,
+            clock=turn.clock,
+            confirm_payload=lambda note: payload("visit_confirm", str(note)),
+        )
         visit = saved.visit
         texts = [
             turn.t("visit.saved", shop=_shop(turn, visit.retailer_name, visit.retailer_name_en))
@@ -272,9 +349,8 @@ class ActionVisitAmend(RetailAction):
         text = user_text(turn)
         if not text:
             return Reply(texts=[turn.t("visit.edit_prompt")])
-        visit = amend_last(
-            turn.session, turn.principal, text, clock=turn.clock, sent_at=sent_at(turn)
-        )
+        facts = _facts(turn, text, correction=True)
+        visit = amend_last(turn.session, turn.principal, facts, clock=turn.clock)
         return offer(turn, visit, title_key="visit.summary.amend_title")
 
 
@@ -306,22 +382,25 @@ class ActionVisitHistory(RetailAction):
     def respond(self, turn: Turn) -> Reply:
         require_manager(turn.principal)
         text = user_text(turn)
-        named = names_a_shop(turn.session, turn.principal, text)
-        query = read_history_query(text, now=sent_at(turn), names_shop=named)
+        shops = _shops(turn, text)
+        times = _times(turn)
+        query = read_history_query(
+            text, now=sent_at(turn), names_shop=bool(shops), period=times[0][1] if times else None
+        )
         if query.kind == LAST_VISIT:
-            return Reply(texts=[self._last(turn, text)])
+            return Reply(texts=[self._last(turn, shops)])
         if query.kind == NOT_VISITED:
-            return Reply(texts=[self._not_visited(turn, query.days or 14)])
+            return Reply(texts=[self._not_visited(turn, query.days)])
         if query.kind == FOLLOW_UPS:
-            return Reply(texts=[render_follow_ups(turn, query.days or 0)])
+            return Reply(texts=[render_follow_ups(turn, query.days)])
         if query.kind in (STOCK_OUTS, COUNTERFEITS):
-            return Reply(texts=[self._sightings(turn, query.kind, query.days or 14)])
-        assert query.start is not None and query.end is not None
-        return Reply(texts=[self._period(turn, query.start, query.end)])
+            return Reply(texts=[self._sightings(turn, query.kind, query.days)])
+        start, end = period_of(query.start, query.end, clock=turn.clock)
+        return Reply(texts=[self._period(turn, start, end)])
 
     @staticmethod
-    def _last(turn: Turn, text: str) -> str:
-        retailer, visit = last_visit(turn.session, turn.principal, text)
+    def _last(turn: Turn, shops: Sequence[int]) -> str:
+        retailer, visit = last_visit(turn.session, turn.principal, shops)
         name = _retailer_name(turn, retailer)
         if visit is None:
             return turn.t("visit.never", shop=name)
@@ -331,8 +410,9 @@ class ActionVisitHistory(RetailAction):
         return "\n".join(lines)
 
     @staticmethod
-    def _not_visited(turn: Turn, days: int) -> str:
-        rows = shops_not_visited(turn.session, turn.principal, days=days, clock=turn.clock)
+    def _not_visited(turn: Turn, asked: int | None) -> str:
+        rows = shops_not_visited(turn.session, turn.principal, days=asked, clock=turn.clock)
+        days = asked or OVERDUE_DAYS
         if not rows:
             return turn.t("visit.not_visited.none", days=days)
         lines = [turn.t("visit.not_visited.header", days=days)]
@@ -353,9 +433,10 @@ class ActionVisitHistory(RetailAction):
         return "\n".join(lines)
 
     @staticmethod
-    def _sightings(turn: Turn, kind: str, days: int) -> str:
+    def _sightings(turn: Turn, kind: str, asked: int | None) -> str:
         finder = stock_outs if kind == STOCK_OUTS else counterfeit_reports
-        rows = finder(turn.session, turn.principal, clock=turn.clock, days=days)
+        rows = finder(turn.session, turn.principal, clock=turn.clock, days=asked)
+        days = asked or (STOCK_OUT_DAYS if kind == STOCK_OUTS else COUNTERFEIT_DAYS)
         prefix = "visit.stock_outs" if kind == STOCK_OUTS else "visit.counterfeits"
         if not rows:
             return turn.t(f"{prefix}.none", days=days)
@@ -396,7 +477,7 @@ class ActionVisitHistory(RetailAction):
         return "\n".join(lines)
 
 
-def render_follow_ups(turn: Turn, within_days: int) -> str:
+def render_follow_ups(turn: Turn, within_days: int | None) -> str:
     """Open follow-ups due by today + ``within_days``, overdue marked."""
     rows = follow_ups_due(turn.session, turn.principal, clock=turn.clock, within_days=within_days)
     if not rows:
@@ -472,7 +553,8 @@ class ActionRetailerStatus(RetailAction):
 
     def respond(self, turn: Turn) -> Reply:
         require_manager(turn.principal)
-        status = retailer_status(turn.session, turn.principal, user_text(turn), clock=turn.clock)
+        shops = _shops(turn, user_text(turn))
+        status = retailer_status(turn.session, turn.principal, shops, clock=turn.clock)
         retailer, money = status.retailer, status.settlement
         lines = [
             turn.t(

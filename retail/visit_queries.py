@@ -2,11 +2,14 @@
 visited lately, follow-ups due, recent stock-outs and suspected fakes, next week's plan, and a
 shop's status (order, balance, shortfall, last visit). Every query sees only the asker's
 territory (staff see all); retailers get :class:`~retail.errors.ManagersOnly`.
+
+Questions arrive as typed values the adapter read from the message (the shop ids it names, a
+number of days, a period); a question that gives no number gets this module's defaults.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -18,52 +21,17 @@ from retail.access import Principal, visible_retailers
 from retail.catalog import load_catalog
 from retail.clock import SHANGHAI, Clock, local
 from retail.models import FollowUp, Product, Retailer, VisitFinding, VisitNote
-from retail.numerals import parse_number
 from retail.orders import current_order, is_open, order_total
 from retail.settlement import SettlementStatus, status_of
-from retail.visit_extraction import COUNTERFEIT, STOCK_OUT, match_retailers
-from retail.visit_records import SAVED, VisitView, note_view
+from retail.visit_records import COUNTERFEIT, SAVED, STOCK_OUT, VisitView, note_view
 from retail.visits import require_manager, resolve_shop
 
 OVERDUE_DAYS = 14
 """A shop not visited for this many days is overdue in the plan."""
 STOCK_OUT_DAYS = 14
-LAST_VISIT = "last"
-PERIOD = "period"
-NOT_VISITED = "not_visited"
-FOLLOW_UPS = "follow_ups"
-STOCK_OUTS = "stock_outs"
-COUNTERFEITS = "counterfeits"
-
-_NUM = r"[0-9零〇一二两三四五六七八九十]+"
-_NOT_VISITED = re.compile(
-    r"没去|没有去|没拜访|没走访|没跑|未拜访|未走访|not visited|not been|"
-    r"(?:haven'?t|have not|didn'?t|did not)\s+(?:i\s+|we\s+)?(?:been|visit)|overdue",
-    re.IGNORECASE,
-)
-_FOLLOW_UPS = re.compile(r"跟进|待办|答应|follow(?:\s|-)?ups?|promised|to-?dos?", re.IGNORECASE)
-_STOCK_OUTS = re.compile(r"断货|缺货|没货|stock(?:\s|-)?outs?|out of stock|sold out", re.I)
-_COUNTERFEITS = re.compile(r"假烟|疑似假|调包|counterfeits?|fakes?", re.IGNORECASE)
-_LAST = re.compile(r"上次|上一次|最近一次|最后一次|last (?:time|visit)|last visited|when did", re.I)
-_DAYS = re.compile(rf"({_NUM})\s*(天|日|周|个?星期|个?礼拜|个?月|days?|weeks?|months?)", re.I)
-_SPANS = (
-    (re.compile(r"今天|today", re.I), "today"),
-    (re.compile(r"昨天|yesterday", re.I), "yesterday"),
-    (re.compile(r"上周|上个?星期|上礼拜|last week", re.I), "last_week"),
-    (re.compile(r"这周|本周|这个?星期|这礼拜|this week", re.I), "this_week"),
-    (re.compile(r"上个?月|last month", re.I), "last_month"),
-    (re.compile(r"这个?月|本月|this month", re.I), "this_month"),
-)
-
-
-@dataclass(frozen=True)
-class HistoryQuery:
-    """Which visit question a message asks, with its shop words, day span or period."""
-
-    kind: str
-    days: int | None = None
-    start: date | None = None
-    end: date | None = None
+COUNTERFEIT_DAYS = 30
+PERIOD_DAYS = 7
+"""A question about visits that names no period looks at the last week."""
 
 
 @dataclass(frozen=True)
@@ -127,60 +95,14 @@ class RetailerStatus:
     last_visit: VisitView | None
 
 
-def _days(text: str) -> int | None:
-    found = _DAYS.search(text)
-    if not found:
-        return None
-    count = parse_number(found.group(1))
-    if count is None:
-        return None
-    unit = found.group(2).lower()
-    if unit.startswith(("周", "星期", "个星期", "礼拜", "个礼拜", "week")):
-        return count * 7
-    if unit.startswith(("月", "个月", "month")):
-        return count * 30
-    return count
-
-
-def _span(name: str, today: date) -> tuple[date, date]:
-    monday = today - timedelta(days=today.weekday())
-    month_start = today.replace(day=1)
-    last_month_end = month_start - timedelta(days=1)
-    return {
-        "today": (today, today),
-        "yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
-        "this_week": (monday, today),
-        "last_week": (monday - timedelta(days=7), monday - timedelta(days=1)),
-        "this_month": (month_start, today),
-        "last_month": (last_month_end.replace(day=1), last_month_end),
-    }[name]
-
-
-def read_history_query(text: str, *, now: datetime, names_shop: bool) -> HistoryQuery:
-    """Which visit question ``text`` asks. ``names_shop``: it names a shop of the territory,
-    which makes "我上次去张记是哪天" a last-visit question."""
-    today = local(now).date()
-    if _NOT_VISITED.search(text) and not names_shop:
-        return HistoryQuery(NOT_VISITED, days=_days(text) or OVERDUE_DAYS)
-    if _FOLLOW_UPS.search(text):
-        return HistoryQuery(FOLLOW_UPS, days=_days(text) or 0)
-    if _STOCK_OUTS.search(text) and not names_shop:
-        return HistoryQuery(STOCK_OUTS, days=_days(text) or STOCK_OUT_DAYS)
-    if _COUNTERFEITS.search(text) and not names_shop:
-        return HistoryQuery(COUNTERFEITS, days=_days(text) or 30)
-    if names_shop or _LAST.search(text):
-        return HistoryQuery(LAST_VISIT)
-    for pattern, name in _SPANS:
-        if pattern.search(text):
-            start, end = _span(name, today)
-            return HistoryQuery(PERIOD, start=start, end=end)
-    days = _days(text) or 7
-    return HistoryQuery(PERIOD, start=today - timedelta(days=days - 1), end=today)
-
-
-def names_a_shop(session: Session, principal: Principal, text: str) -> bool:
-    """Whether ``text`` names a shop of the principal's territory."""
-    return bool(match_retailers(text, visible_retailers(session, principal)))
+def period_of(
+    start: date | None, end: date | None, *, clock: Clock, days: int = PERIOD_DAYS
+) -> tuple[date, date]:
+    """The days a visit question means: the period it names, else the last ``days`` days."""
+    if start is not None and end is not None:
+        return start, end
+    today = local(clock.now()).date()
+    return today - timedelta(days=days - 1), today
 
 
 def _saved_notes(retailer_ids: list[int]) -> Select[tuple[VisitNote]]:
@@ -192,11 +114,12 @@ def _saved_notes(retailer_ids: list[int]) -> Select[tuple[VisitNote]]:
 
 
 def last_visit(
-    session: Session, principal: Principal, text: str
+    session: Session, principal: Principal, shops: Sequence[int]
 ) -> tuple[Retailer, VisitView | None]:
-    """The shop ``text`` names and its newest saved visit (None if never visited)."""
+    """The shop of the territory among ``shops`` (ids a message names) and its newest saved
+    visit (None if never visited)."""
     require_manager(principal)
-    retailer = resolve_shop(session, principal, text)
+    retailer = resolve_shop(session, principal, shops)
     return retailer, _last_visit_of(session, retailer)
 
 
@@ -251,9 +174,11 @@ def coverage(session: Session, principal: Principal, *, clock: Clock) -> list[Co
 
 
 def shops_not_visited(
-    session: Session, principal: Principal, *, days: int, clock: Clock
+    session: Session, principal: Principal, *, clock: Clock, days: int | None = None
 ) -> list[Coverage]:
-    """Shops of the territory not visited in the last ``days`` days (or never)."""
+    """Shops of the territory not visited in the last ``days`` days (default
+    :data:`OVERDUE_DAYS`), or never."""
+    days = OVERDUE_DAYS if days is None else days
     return [
         row
         for row in coverage(session, principal, clock=clock)
@@ -262,10 +187,12 @@ def shops_not_visited(
 
 
 def follow_ups_due(
-    session: Session, principal: Principal, *, clock: Clock, within_days: int = 0
+    session: Session, principal: Principal, *, clock: Clock, within_days: int | None = 0
 ) -> list[FollowUpView]:
-    """Open follow-ups of saved notes due by today + ``within_days`` (overdue ones first)."""
+    """Open follow-ups of saved notes due by today + ``within_days`` (default: today), overdue
+    ones first."""
     require_manager(principal)
+    within_days = within_days or 0
     shops = {shop.id: shop for shop in visible_retailers(session, principal)}
     today = local(clock.now()).date()
     rows = session.scalars(
@@ -314,21 +241,25 @@ def _sightings(
 
 
 def stock_outs(
-    session: Session, principal: Principal, *, clock: Clock, days: int = STOCK_OUT_DAYS
+    session: Session, principal: Principal, *, clock: Clock, days: int | None = None
 ) -> list[Sighting]:
-    """Stock-outs reported on saved visits in the last ``days`` days, newest first."""
+    """Stock-outs reported on saved visits in the last ``days`` days (default
+    :data:`STOCK_OUT_DAYS`), newest first."""
     require_manager(principal)
+    days = STOCK_OUT_DAYS if days is None else days
     return _sightings(session, principal, STOCK_OUT, days=days, clock=clock)
 
 
 def counterfeit_reports(
-    session: Session, principal: Principal, *, clock: Clock, days: int = 30
+    session: Session, principal: Principal, *, clock: Clock, days: int | None = None
 ) -> list[Sighting]:
-    """Suspected fakes flagged on visits: the list handed to the monopoly officer (专卖管理员).
+    """Suspected fakes flagged on visits in the last ``days`` days (default
+    :data:`COUNTERFEIT_DAYS`): the list handed to the monopoly officer (专卖管理员).
 
     Staff see every shop's; a manager sees their territory's.
     """
     require_manager(principal)
+    days = COUNTERFEIT_DAYS if days is None else days
     return _sightings(session, principal, COUNTERFEIT, days=days, clock=clock)
 
 
@@ -378,11 +309,12 @@ def visit_plan(session: Session, principal: Principal, *, clock: Clock) -> list[
 
 
 def retailer_status(
-    session: Session, principal: Principal, text: str, *, clock: Clock
+    session: Session, principal: Principal, shops: Sequence[int], *, clock: Clock
 ) -> RetailerStatus:
-    """A shop of the territory that ``text`` names: this week's order, funding, last visit."""
+    """The shop of the territory among ``shops`` (ids a message names): this week's order,
+    funding, last visit."""
     require_manager(principal)
-    retailer = resolve_shop(session, principal, text)
+    retailer = resolve_shop(session, principal, shops)
     order = current_order(session, retailer.id, clock=clock)
     products = {p.id: p for p in load_catalog(session)}
     lines = tuple(

@@ -1,27 +1,101 @@
 """What a visit note records, how it is stored (a draft's JSON, a note's rows) and shown.
 
-A :class:`Record` is the plain content of a note: shop, time, price tags, tags, stock counts,
-stock-outs, remarks and follow-ups. A draft keeps it as JSON exactly as it was shown; saving
-writes it as a :class:`VisitNote` with its findings and follow-ups. Both are shown as a
-:class:`VisitView`, so the dialogue renders drafts and saved notes alike.
+A note arrives as :class:`NoteFacts`: typed values the adapter read from the manager's message
+(shop candidates, the time it states, product ids with counts, follow-ups) and the raw text,
+kept for the record and never read again here. A :class:`Record` is the plain content of a
+note: shop, time, price tags, tags, stock counts, stock-outs, remarks and follow-ups. A draft
+keeps it as JSON exactly as it was shown; saving writes it as a :class:`VisitNote` with its
+findings and follow-ups. Both are shown as a :class:`VisitView`, so the dialogue renders drafts
+and saved notes alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from retail.catalog import load_catalog
+from retail.clock import local
 from retail.models import FollowUp, Retailer, VisitFinding, VisitNote
 from retail.models.visits import VisitDraft
-from retail.visit_extraction import DEPOSIT, DISPLAY, STOCK, STOCK_OUT, VisitExtract
 
 SAVED = "saved"
 DRAFT = "draft"
+
+PRICE_TAGS = "price_tags"
+DISPLAY = "display"
+DEPOSIT = "deposit_reminder"
+STOCK_OUT = "stock_out"
+COUNTERFEIT = "counterfeit"
+PRICE_PROBLEM = "price_problem"
+COMPLAINT = "complaint"
+ADVICE = "advice"
+FOLLOW_UP = "follow_up"
+STOCK = "stock"
+TAGS = (PRICE_TAGS, DISPLAY, DEPOSIT, STOCK_OUT, COUNTERFEIT, PRICE_PROBLEM, COMPLAINT, ADVICE)
+"""Every tag a note can carry, in the order summaries show them."""
+DEFAULT_FOLLOW_UP_DAYS = 7
+"""A follow-up without a stated date falls due a week after the note."""
+
+
+@dataclass(frozen=True)
+class StatedTime:
+    """The visit time a note states; ``day_only`` when it names a day but no time of day."""
+
+    at: datetime
+    day_only: bool
+
+
+@dataclass(frozen=True)
+class NoteFacts:
+    """A manager's note (or correction) as typed values, with its raw text for the record.
+
+    ``shops`` are the retailer ids the message names, best first (several: ambiguous);
+    ``stock`` holds (product id, 条) pairs; ``remarks`` (kind, clause, product id or None);
+    ``follow_ups`` (due day or None when the note gives none, what was promised).
+    ``bare_count`` is a count that names no product, as a correction says it (库存是十二条).
+    """
+
+    raw_text: str
+    sent_at: datetime
+    shops: tuple[int, ...] = ()
+    visited: StatedTime | None = None
+    price_tags: int | None = None
+    tags: frozenset[str] = frozenset()
+    stock: tuple[tuple[int, int], ...] = ()
+    stock_outs: tuple[int, ...] = ()
+    remarks: tuple[tuple[str, str, int | None], ...] = ()
+    follow_ups: tuple[tuple[date | None, str], ...] = ()
+    bare_count: int | None = None
+
+
+def visit_moment(stated: StatedTime | None, sent_at: datetime) -> datetime:
+    """When a visit took place: the stated time, or the message time when none is stated.
+
+    A stated day without a time of day is taken at the message's clock time if that day is
+    the message's day, else at noon, so the date is right and the order of visits plausible.
+    A visit cannot be after the message: a later time is clamped to the message time.
+    """
+    if stated is None:
+        return sent_at
+    current = local(sent_at)
+    at = local(stated.at)
+    if stated.day_only and at.date() == current.date():
+        at = current.replace(second=0, microsecond=0)
+    elif stated.day_only:
+        at = datetime.combine(at.date(), time(12), tzinfo=current.tzinfo)
+    if at > current:
+        at = current.replace(second=0, microsecond=0)
+    return at
+
+
+def due_on(due: date | None, sent_at: datetime) -> date:
+    """The day a follow-up falls due: the stated one, else a week after the message."""
+    return due or local(sent_at).date() + timedelta(days=DEFAULT_FOLLOW_UP_DAYS)
 
 
 @dataclass(frozen=True)
@@ -105,21 +179,18 @@ class Record:
         )
 
     @classmethod
-    def from_extract(cls, extract: VisitExtract, retailer: Retailer) -> Record:
-        """The record of a note just read."""
+    def from_facts(cls, facts: NoteFacts, retailer_id: int) -> Record:
+        """The record of a note just read, for the shop ``retailer_id``."""
         return cls(
-            retailer_id=retailer.id,
-            visited_at=extract.visited.at,
-            time_stated=extract.visited.stated,
-            price_tags=extract.price_tags,
-            tags=set(extract.tags),
-            stock=[(count.product.id, count.cartons) for count in extract.stock],
-            stock_outs=[product.id for product in extract.stock_outs],
-            remarks=[
-                (remark.kind, remark.text[:512], remark.product.id if remark.product else None)
-                for remark in extract.remarks
-            ],
-            follow_ups=[(f.due_on, f.text[:512]) for f in extract.follow_ups],
+            retailer_id=retailer_id,
+            visited_at=visit_moment(facts.visited, facts.sent_at),
+            time_stated=facts.visited is not None,
+            price_tags=facts.price_tags,
+            tags=set(facts.tags),
+            stock=list(facts.stock),
+            stock_outs=list(facts.stock_outs),
+            remarks=[(kind, text[:512], pid) for kind, text, pid in facts.remarks],
+            follow_ups=[(due_on(due, facts.sent_at), text[:512]) for due, text in facts.follow_ups],
         )
 
     @classmethod

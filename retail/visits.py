@@ -1,11 +1,12 @@
-"""Visit notes: a manager's free text becomes a draft, is saved, corrected, and confirmed.
+"""Visit notes: a manager's note becomes a draft, is saved, corrected, and confirmed.
 
-A note is never written straight away: :func:`draft_visit` stores a draft (a
-:class:`~retail.models.visits.VisitDraft`, with the raw text) that the manager saves
-(:func:`save_visit`, which writes the :class:`VisitNote`) or cancels; an unconfirmed message
-never touches the visit record. "刚才那条记错了,库存是十二条" (:func:`amend_last`) drafts a
-corrected copy of the newest note (or draft); saving it marks the note it amends
-``superseded``, and both raw texts stay.
+The adapter reads the manager's message into :class:`~retail.visit_records.NoteFacts` (typed
+values and the raw text); this module never reads the text. A note is never written straight
+away: :func:`draft_visit` stores a draft (a :class:`~retail.models.visits.VisitDraft`, with
+the raw text) that the manager saves (:func:`save_visit`, which writes the :class:`VisitNote`)
+or cancels; an unconfirmed message never touches the visit record. A correction
+(:func:`amend_last`) drafts a corrected copy of the newest note (or draft); saving it marks the
+note it amends ``superseded``, and both raw texts stay.
 After a save the retailer is pushed a one-tap "confirm visit" (签字确认) through the outbox;
 :func:`confirm_by_retailer` records it. Only managers record notes, and only for their own
 shops; only the visited retailer confirms. Queries live in :mod:`retail.visit_queries`.
@@ -13,9 +14,9 @@ shops; only the visited retailer confirms. Queries live in :mod:`retail.visit_qu
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,38 +35,34 @@ from retail.errors import (
     WrongRole,
 )
 from retail.i18n import format_datetime, t
-from retail.models import FollowUp, Product, Retailer, User, VisitNote
+from retail.models import FollowUp, Retailer, User, VisitNote
 from retail.models.visits import VisitDraft
-from retail.numerals import parse_number
 from retail.outbox import PushButton
-from retail.visit_extraction import PRICE_TAGS, STOCK_OUT, StockCount, match_retailers, read_note
 from retail.visit_records import (
+    ADVICE,
+    DEPOSIT,
+    DISPLAY,
+    PRICE_TAGS,
     SAVED,
+    STOCK_OUT,
+    NoteFacts,
     Record,
     VisitView,
     draft_view,
     load_note,
     note_view,
+    visit_moment,
     write_note,
 )
-from retail.visit_times import visit_time
 
 PENDING = "pending"
 CANCELLED = "cancelled"
 SUPERSEDED = "superseded"
 VISIT_CONFIRM = "visit_confirm"
 """Outbox kind of the push that asks a retailer to confirm a visit."""
-CONFIRM_PAYLOAD = '/visit_confirm{{"ref":"{id}"}}'
-_AMEND_COUNT = re.compile(
-    r"(?:库存|还有|还剩|剩|是|应该是|改成|改为|stock|was|is|should be|to)\s*"
-    r"([0-9零〇一二两三四五六七八九十百]+|[a-z]+)\s*(?:条|cartons?)",
-    re.IGNORECASE,
-)
-_AMEND_TAGS = re.compile(
-    r"(?:价签|标价签|price tags?)\D{0,6}?([0-9零〇一二两三四五六七八九十]+)\s*张?|"
-    r"([0-9零〇一二两三四五六七八九十]+)\s*张(?:价签|标价签)",
-    re.IGNORECASE,
-)
+ConfirmPayload = Callable[[int], str]
+"""What the retailer's confirm button sends back for a note id: the adapter's dialogue
+message (retail knows no Rasa intents)."""
 
 
 @dataclass(frozen=True)
@@ -88,12 +85,13 @@ def shop_name(retailer: Retailer, language: str) -> str:
 
 
 def resolve_shop(
-    session: Session, principal: Principal, text: str, *, code: str | None = None
+    session: Session, principal: Principal, candidates: Sequence[int], *, code: str | None = None
 ) -> Retailer:
-    """The one shop of the principal's territory that ``text`` (or ``code``) names.
+    """The one shop of the principal's territory among ``candidates`` (retailer ids a message
+    names, best first), or the one with ``code``.
 
-    :class:`VisitShopUnknown` when none matches (a shop outside the territory is never
-    revealed), :class:`VisitShopAmbiguous` with the candidates when several do.
+    :class:`VisitShopUnknown` when none is in the territory (a shop outside it is never
+    revealed), :class:`VisitShopAmbiguous` with the candidates when several are.
     """
     shops = visible_retailers(session, principal)
     if code:
@@ -101,7 +99,8 @@ def resolve_shop(
         if not chosen:
             raise VisitShopUnknown()
         return chosen[0]
-    found = match_retailers(text, shops)
+    by_id = {shop.id: shop for shop in shops}
+    found = [by_id[rid] for rid in dict.fromkeys(candidates) if rid in by_id]
     if not found:
         raise VisitShopUnknown()
     if len(found) > 1:
@@ -150,33 +149,23 @@ def _store_draft(
 def draft_visit(
     session: Session,
     principal: Principal,
-    text: str,
+    facts: NoteFacts,
     *,
     clock: Clock,
     source: str = "text",
     retailer_code: str | None = None,
-    sent_at: datetime | None = None,
 ) -> VisitView:
-    """Read a manager's note and keep it as a draft to show back with save/cancel buttons.
+    """Keep a manager's note as a draft to show back with save/cancel buttons.
 
-    ``retailer_code`` settles the shop when the manager picked it after an ambiguous note;
-    ``sent_at`` (the message time, default now) is what 今天 and 昨天 are read against.
+    ``retailer_code`` settles the shop when the manager picked it after an ambiguous note.
     Raises :class:`VisitShopUnknown` / :class:`VisitShopAmbiguous` when the shop is unclear.
     """
     require_manager(principal)
-    shops = visible_retailers(session, principal)
-    now = sent_at or clock.now()
-    extract = read_note(text, now=now, retailers=shops, products=load_catalog(session))
-    if retailer_code:
-        retailer = resolve_shop(session, principal, text, code=retailer_code)
-    elif extract.retailer is not None:
-        retailer = extract.retailer
-    elif extract.retailers:
-        raise _ambiguous(extract.retailers, principal.language)
-    else:
-        raise VisitShopUnknown()
-    record = Record.from_extract(extract, retailer)
-    draft = _store_draft(session, principal, record, raw_text=text, source=source, clock=clock)
+    retailer = resolve_shop(session, principal, facts.shops, code=retailer_code)
+    record = Record.from_facts(facts, retailer.id)
+    draft = _store_draft(
+        session, principal, record, raw_text=facts.raw_text, source=source, clock=clock
+    )
     return draft_view(session, draft)
 
 
@@ -192,7 +181,9 @@ def _own_draft(session: Session, principal: Principal, draft_id: int) -> VisitDr
     return draft
 
 
-def _push_confirmation(session: Session, note: VisitNote, *, clock: Clock) -> bool:
+def _push_confirmation(
+    session: Session, note: VisitNote, *, clock: Clock, confirm_payload: ConfirmPayload
+) -> bool:
     """Ask the retailer (if on Telegram) to confirm the visit with one tap."""
     user = session.scalar(
         select(User).where(User.retailer_id == note.retailer_id, User.telegram_user_id.is_not(None))
@@ -218,19 +209,23 @@ def _push_confirmation(session: Session, note: VisitNote, *, clock: Clock) -> bo
         ),
         clock=clock,
         retailer_id=retailer.id,
-        buttons=[
-            PushButton(t(language, "visit.confirm_button"), CONFIRM_PAYLOAD.format(id=note.id))
-        ],
+        buttons=[PushButton(t(language, "visit.confirm_button"), confirm_payload(note.id))],
         expires_at=clock.now() + timedelta(days=7),
     )
     return True
 
 
 def save_visit(
-    session: Session, principal: Principal, draft_id: int, *, clock: Clock
+    session: Session,
+    principal: Principal,
+    draft_id: int,
+    *,
+    clock: Clock,
+    confirm_payload: ConfirmPayload,
 ) -> SavedVisit:
     """Write a draft as a saved note; a correction supersedes the note it amends. The retailer
-    is asked to confirm. Saving twice writes once; a cancelled or replaced draft is refused."""
+    is asked to confirm with a button that sends ``confirm_payload(note id)``. Saving twice
+    writes once; a cancelled or replaced draft is refused."""
     draft = _own_draft(session, principal, draft_id)
     if draft.status == SAVED and draft.note_id is not None:
         note = load_note(session, draft.note_id)
@@ -260,7 +255,7 @@ def save_visit(
     )
     draft.status, draft.note_id, draft.decided_at = SAVED, note.id, clock.now()
     session.flush()
-    queued = _push_confirmation(session, note, clock=clock)
+    queued = _push_confirmation(session, note, clock=clock, confirm_payload=confirm_payload)
     return SavedVisit(note_view(session, note), confirmation_queued=queued)
 
 
@@ -299,25 +294,21 @@ def _latest(session: Session, principal: Principal) -> tuple[Record, int | None,
     return Record.of_note(loaded), note.id, None
 
 
-def _amend_counts(record: Record, text: str, counts: list[StockCount], outs: list[Product]) -> bool:
+def _amend_counts(record: Record, facts: NoteFacts) -> bool:
     """Apply corrected stock counts; a bare count (库存是十二条) fits a note with one count."""
     changed = False
-    named = {count.product.id: count.cartons for count in counts}
-    if not named:
-        bare = _AMEND_COUNT.search(text)
-        if bare and len(record.stock) == 1:
-            value = parse_number(bare.group(1))
-            if value is not None:
-                named = {record.stock[0][0]: value}
+    named = dict(facts.stock)
+    if not named and facts.bare_count is not None and len(record.stock) == 1:
+        named = {record.stock[0][0]: facts.bare_count}
     for product_id, cartons in named.items():
         record.stock = [(pid, c) for pid, c in record.stock if pid != product_id]
         record.stock.append((product_id, cartons))
         record.stock_outs = [pid for pid in record.stock_outs if pid != product_id]
         changed = True
-    for product in outs:
-        if product.id not in named and product.id not in record.stock_outs:
-            record.stock_outs.append(product.id)
-            record.stock = [(pid, c) for pid, c in record.stock if pid != product.id]
+    for product_id in facts.stock_outs:
+        if product_id not in named and product_id not in record.stock_outs:
+            record.stock_outs.append(product_id)
+            record.stock = [(pid, c) for pid, c in record.stock if pid != product_id]
             changed = True
     return changed
 
@@ -325,11 +316,10 @@ def _amend_counts(record: Record, text: str, counts: list[StockCount], outs: lis
 def amend_last(
     session: Session,
     principal: Principal,
-    text: str,
+    facts: NoteFacts,
     *,
     clock: Clock,
     source: str = "text",
-    sent_at: datetime | None = None,
 ) -> VisitView:
     """Draft a corrected copy of the manager's newest note (or pending draft).
 
@@ -339,30 +329,28 @@ def amend_last(
     correction is the new draft's; the original keeps its own.
     """
     record, amends_id, replaced = _latest(session, principal)
-    shops = visible_retailers(session, principal)
-    now = sent_at or clock.now()
-    extract = read_note(text, now=now, retailers=shops, products=load_catalog(session))
-    changed = _amend_counts(record, text, extract.stock, extract.stock_outs)
-    if extract.retailer is not None and extract.retailer.id != record.retailer_id:
-        record.retailer_id = extract.retailer.id
+    changed = _amend_counts(record, facts)
+    territory = {shop.id for shop in visible_retailers(session, principal)}
+    shop = facts.shops[0] if len(facts.shops) == 1 else None
+    if shop is not None and shop in territory and shop != record.retailer_id:
+        record.retailer_id = shop
         changed = True
-    when = visit_time(text, now)
-    if when.stated and local(when.at).date() != local(record.visited_at).date():
-        record.visited_at, record.time_stated = when.at, True
-        changed = True
-    tags = _AMEND_TAGS.search(text)
-    if tags:
-        value = parse_number(next(group for group in tags.groups() if group))
-        if value is not None:
-            record.price_tags = value
-            record.tags.add(PRICE_TAGS)
+    if facts.visited is not None:
+        at = visit_moment(facts.visited, facts.sent_at)
+        if local(at).date() != local(record.visited_at).date():
+            record.visited_at, record.time_stated = at, True
             changed = True
+    if facts.price_tags is not None:
+        record.price_tags = facts.price_tags
+        record.tags.add(PRICE_TAGS)
+        changed = True
     if not changed:
         raise AmendNotUnderstood()
     if record.stock_outs:
         record.tags.add(STOCK_OUT)
     else:
         record.tags.discard(STOCK_OUT)
+    text = facts.raw_text
     if replaced is not None:
         replaced.status, replaced.decided_at = SUPERSEDED, clock.now()
         text = f"{replaced.raw_text}\n{text}" if replaced.amends_id is None else text
@@ -389,10 +377,46 @@ def confirm_by_retailer(
     return note_view(session, note)
 
 
+@dataclass(frozen=True)
+class _DemoNote:
+    """A demo note as typed values: shop code, days ago, raw text, what it records."""
+
+    code: str
+    days_ago: int
+    text: str
+    stock: tuple[tuple[str, int], ...]
+    stock_outs: tuple[str, ...] = ()
+    price_tags: int | None = None
+    tags: frozenset[str] = frozenset()
+    remarks: tuple[tuple[str, str], ...] = ()
+
+
 _DEMO_NOTES = (
-    ("R001", 9, "张记烟酒 芙蓉王硬还有十条 白沙八条 价签补了两张 陈列正常"),
-    ("R002", 4, "李姐便利店 陈列调整了 利群还剩五条 软中华三条 提醒存款"),
-    ("R004", 20, "陈氏百货 白沙精品断货 硬芙六条 建议勤订少订"),
+    _DemoNote(
+        "R001",
+        9,
+        "张记烟酒 芙蓉王硬还有十条 白沙八条 价签补了两张 陈列正常",
+        stock=(("芙蓉王(硬)", 10), ("白沙(硬)", 8)),
+        price_tags=2,
+        tags=frozenset({PRICE_TAGS, DISPLAY}),
+    ),
+    _DemoNote(
+        "R002",
+        4,
+        "李姐便利店 陈列调整了 利群还剩五条 软中华三条 提醒存款",
+        stock=(("利群(新版)", 5), ("中华(软)", 3)),
+        tags=frozenset({DISPLAY, DEPOSIT}),
+        remarks=((DEPOSIT, "提醒存款"),),
+    ),
+    _DemoNote(
+        "R004",
+        20,
+        "陈氏百货 白沙精品断货 硬芙六条 建议勤订少订",
+        stock=(("芙蓉王(硬)", 6),),
+        stock_outs=("白沙(精品)",),
+        tags=frozenset({STOCK_OUT, ADVICE}),
+        remarks=((ADVICE, "建议勤订少订"),),
+    ),
 )
 
 
@@ -403,9 +427,9 @@ def seed_demo_visits(session: Session, clock: Clock) -> int:
     so the seed causes no follow-up digest.
     """
     written = 0
-    products = load_catalog(session)
-    for code, days_ago, text in _DEMO_NOTES:
-        retailer = session.scalar(select(Retailer).where(Retailer.code == code))
+    ids = {product.spec: product.id for product in load_catalog(session)}
+    for demo in _DEMO_NOTES:
+        retailer = session.scalar(select(Retailer).where(Retailer.code == demo.code))
         if retailer is None:
             continue
         exists = session.scalar(
@@ -415,15 +439,21 @@ def seed_demo_visits(session: Session, clock: Clock) -> int:
         )
         if exists is not None:
             continue
-        at = clock.now() - timedelta(days=days_ago)
-        extract = read_note(text, now=at, retailers=[retailer], products=products)
-        record = Record.from_extract(extract, retailer)
-        record.follow_ups = []
+        at = clock.now() - timedelta(days=demo.days_ago)
+        facts = NoteFacts(
+            raw_text=demo.text,
+            sent_at=at,
+            price_tags=demo.price_tags,
+            tags=demo.tags,
+            stock=tuple((ids[spec], cartons) for spec, cartons in demo.stock),
+            stock_outs=tuple(ids[spec] for spec in demo.stock_outs),
+            remarks=tuple((kind, text, None) for kind, text in demo.remarks),
+        )
         write_note(
             session,
-            record,
+            Record.from_facts(facts, retailer.id),
             manager_id=retailer.manager_id,
-            raw_text=text,
+            raw_text=demo.text,
             source="demo",
             recorded_at=at,
             confirmed_at=at,

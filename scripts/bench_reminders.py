@@ -45,7 +45,6 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import func, select
 
-from standin import StandinClient
 from retail import outbox
 from retail.clock import SystemClock, local
 from retail.db import Database
@@ -63,6 +62,7 @@ from retail.models import (
 from retail.reminders import QuietHours, ReminderPolicy, plan_reminders
 from retail.schema import migrate
 from retail.seed import current_cycle
+from standin import StandinClient
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -14,9 +14,9 @@ import signal
 
 from aiohttp import web
 
+from retail.logs import configure_logging
 from standin.limits import FloodLimits
 from standin.server import create_app
-from retail.logs import configure_logging
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -240,3 +240,28 @@ async def test_deposit_reminders_are_offered_then_enqueued(run_action, db) -> No
         assert after is not None and before is not None and after >= before
     else:
         assert "不用发提醒" in message["text"]
+
+
+async def test_the_nlu_time_and_shop_entities_are_taken_as_read(run_action) -> None:
+    yesterday = {
+        "entity": "time",
+        "start": 0,
+        "end": 4,
+        "value": "2026-11-23T09:00:00+08:00",
+        "grain": "part_of_day",
+        "from": "2026-11-23T06:00:00+08:00",
+        "to": "2026-11-23T12:00:00+08:00",
+        "relation": None,
+    }
+    shop = {"entity": "retailer", "start": 5, "end": 9, "value": "陈氏百货"}
+    messages, _ = await run_action(
+        ActionVisitNote(),
+        "20001",
+        "昨天上午 老陈那里 白沙十条",
+        "visit_note",
+        entities=[yesterday, shop],
+    )
+    text = messages[0]["text"]
+    assert "陈氏百货(R004)" in text
+    assert "11月23日(周一) 09:00" in text
+    assert "白沙(硬) 10条" in text

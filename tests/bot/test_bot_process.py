@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from standin import StandinClient
 from retail.clock import SystemClock
 from retail.db import Database
 from retail.models import InboundUpdate
 from retail.schema import migrate
 from retail.seed import seed_demo
 from scripts.stack import Ports, Stack, free_port
+from standin import StandinClient
 
 
 @pytest.fixture(scope="module", params=["polling", "webhook"])

@@ -23,7 +23,6 @@ from telegram.ext import ApplicationBuilder
 
 from bot.ratelimit import ChatRateLimiter
 from bot.sender import OutboxSender, start_reminder_jobs
-from standin import FloodLimits, StandinClient, create_app
 from retail import outbox
 from retail.clock import FixedClock
 from retail.db import Database
@@ -33,6 +32,7 @@ from retail.outbox import PushButton
 from retail.schema import migrate
 from retail.seed import seed_demo
 from retail.settings import Settings
+from standin import FloodLimits, StandinClient, create_app
 
 TOKEN = "123456:demo"
 RETAILER, MANAGER = 10001, 20001

@@ -22,7 +22,6 @@ from aiohttp import web
 from sqlalchemy import select
 from telegram import Bot
 
-from standin import StandinClient, create_app
 from bot.voice import (
     SAMPLE_RATE,
     AudioUnreadable,
@@ -42,6 +41,7 @@ from retail.schema import migrate
 from retail.seed import seed_demo
 from retail.settings import Settings
 from scripts.stack import Ports, Stack, free_port
+from standin import StandinClient, create_app
 from tests.speech import speech_ogg, speech_pcm
 
 TOKEN = "123456:demo"
@@ -362,7 +362,7 @@ def _inbound(stack: Stack, update_id: int) -> InboundUpdate:
 async def test_bot_shows_the_transcript_keeps_the_audio_and_asks_rasa(
     voice_bot: Stack, sentence_ogg: bytes
 ) -> None:
-    async with StandinClient(voice_standin_url) as client:
+    async with StandinClient(voice_bot.standin_url) as client:
         await client.add_user(MANAGER, first_name="王建国", language_code="zh")
         since = await client.last_seq()
         sent = await client.send_voice(MANAGER, sentence_ogg, duration=5)
@@ -390,7 +390,7 @@ async def test_bot_shows_the_transcript_keeps_the_audio_and_asks_rasa(
 async def test_an_unbound_users_voice_is_neither_kept_nor_transcribed(
     voice_bot: Stack, sentence_ogg: bytes
 ) -> None:
-    async with StandinClient(voice_standin_url) as client:
+    async with StandinClient(voice_bot.standin_url) as client:
         await client.add_user(88003, first_name="Stranger", language_code="en")
         since = await client.last_seq()
         await client.send_voice(88003, sentence_ogg, duration=5)

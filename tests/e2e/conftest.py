@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from standin import StandinClient
 from retail.clock import SystemClock
 from retail.db import Database
 from retail.schema import migrate
 from retail.seed import seed_demo
 from scripts import model
 from scripts.stack import Ports, Stack, free_port
+from standin import StandinClient
 
 
 @pytest.fixture(scope="session")

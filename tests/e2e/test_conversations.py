@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from standin import StandinClient
 from retail import access
 from retail.clock import SystemClock
 from retail.db import Database
@@ -24,6 +23,7 @@ from retail.models import DepositClaim, ManagerRequest, Product, ReminderPrefere
 from retail.settlement import settlement_status
 from scripts import model
 from scripts.stack import RASA, ROOT, Stack
+from standin import StandinClient
 
 pytestmark = pytest.mark.e2e
 

@@ -22,8 +22,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from standin import StandinClient
-from standin.client import StandinError
 from retail.db import Database
 from retail.i18n import detect_language, format_money
 from retail.models import (
@@ -44,6 +42,8 @@ from retail.models import (
     VisitNote,
 )
 from scripts.stack import Stack
+from standin import StandinClient
+from standin.client import StandinError
 
 pytestmark = pytest.mark.e2e
 

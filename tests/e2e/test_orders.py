@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from standin import StandinClient
 from retail import access
 from retail.clock import SystemClock
 from retail.db import Database
@@ -23,6 +22,7 @@ from retail.models import Order, OrderAudit, OrderLine, Product
 from retail.orders import current_order
 from scripts import model
 from scripts.stack import RASA, ROOT
+from standin import StandinClient
 
 pytestmark = pytest.mark.e2e
 

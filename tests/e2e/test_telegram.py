@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from standin import StandinClient
 from retail.db import Database
 from retail.models import Retailer, User
 from scripts.stack import Stack
+from standin import StandinClient
 from tests.e2e.helpers import wholesale
 
 pytestmark = pytest.mark.e2e

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from standin import StandinClient
 from retail.db import Database
 from retail.models import VisitNote
 from scripts import model
 from scripts.stack import RASA, ROOT
+from standin import StandinClient
 from tests.e2e.test_orders import say, tap
 
 pytestmark = pytest.mark.e2e

@@ -15,12 +15,12 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from standin import StandinClient
 from retail.db import Database
 from retail.i18n import t
 from retail.models import Retailer, VisitNote
 from retail.settings import Settings
 from scripts.stack import Stack
+from standin import StandinClient
 from tests.e2e.test_orders import tap
 from tests.speech import speech_ogg
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.orm import Session
 
 from retail.access import principal_for
 from retail.clock import SHANGHAI, FixedClock
@@ -20,37 +22,34 @@ from retail.db import Database
 from retail.errors import ManagersOnly, VisitShopUnknown
 from retail.visit_export import export_rows, export_visits
 from retail.visit_queries import (
-    COUNTERFEITS,
-    FOLLOW_UPS,
-    LAST_VISIT,
-    NOT_VISITED,
-    PERIOD,
-    STOCK_OUTS,
     counterfeit_reports,
     follow_ups_due,
     last_visit,
-    read_history_query,
+    period_of,
     retailer_status,
     shops_not_visited,
     stock_outs,
     visit_plan,
     visits_in_period,
 )
+from retail.visit_records import NoteFacts
 from retail.visits import draft_visit, save_visit
+from tests.retail.visit_facts import confirm_payload, note_facts, shop_id
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=SHANGHAI)
 
 
-def _record(database: Database, clock: FixedClock, text: str) -> None:
+def _record(database: Database, clock: FixedClock, facts: Callable[[Session], NoteFacts]) -> None:
     with database.session() as session:
         manager = principal_for(session, 20001)
-        draft = draft_visit(session, manager, text, clock=clock)
-        save_visit(session, manager, draft.id, clock=clock)
+        draft = draft_visit(session, manager, facts(session), clock=clock)
+        save_visit(session, manager, draft.id, clock=clock, confirm_payload=confirm_payload)
 
 
 def test_the_last_visit_to_a_shop_and_what_was_noted(db: Database, clock: FixedClock) -> None:
     with db.session() as session:
-        retailer, visit = last_visit(session, principal_for(session, 20001), "我上次去张记是哪天")
+        manager = principal_for(session, 20001)
+        retailer, visit = last_visit(session, manager, [shop_id(session, "R001")])
     assert retailer.code == "R001"
     assert visit is not None
     assert visit.visited_at.astimezone(SHANGHAI).date() == date(2026, 11, 15)
@@ -82,10 +81,20 @@ def test_shops_not_visited_in_two_weeks_never_visited_first(
 
 
 def test_follow_ups_due_stock_outs_and_suspected_fakes(db: Database, clock: FixedClock) -> None:
+    text = "今天去了周记商店 利群断货 发现疑似假烟 硬中华两条 已拍照交专卖 老板想加量 明天帮她问问"
     _record(
         db,
         clock,
-        "今天去了周记商店 利群断货 发现疑似假烟 硬中华两条 已拍照交专卖 老板想加量 明天帮她问问",
+        lambda session: note_facts(
+            session,
+            text,
+            sent_at=NOW,
+            shops=("R005",),
+            tags=("stock_out", "counterfeit", "follow_up"),
+            stock_outs=("利群(新版)",),
+            remarks=(("counterfeit", "发现疑似假烟"),),
+            follow_ups=((date(2026, 11, 25), "老板想加量 明天帮她问问"),),
+        ),
     )
     with db.session() as session:
         manager = principal_for(session, 20001)
@@ -117,42 +126,38 @@ def test_next_weeks_plan_puts_overdue_then_key_shops_first(db: Database, clock: 
 
 def test_a_managers_view_of_a_shop_in_their_territory_only(db: Database, clock: FixedClock) -> None:
     with db.session() as session:
-        status = retailer_status(
-            session, principal_for(session, 20001), "张记烟酒这周订了多少", clock=clock
-        )
+        r001 = [shop_id(session, "R001")]
+        status = retailer_status(session, principal_for(session, 20001), r001, clock=clock)
         assert status.retailer.code == "R001"
         assert status.order_state == "open"
         assert ("芙蓉王(硬)", "Furongwang (Hard)", 5) in status.order_lines
         assert status.settlement.balance is not None
         assert status.last_visit is not None
         with pytest.raises(VisitShopUnknown):
-            retailer_status(session, principal_for(session, 20002), "张记烟酒", clock=clock)
+            retailer_status(session, principal_for(session, 20002), r001, clock=clock)
         with pytest.raises(ManagersOnly):
-            retailer_status(session, principal_for(session, 10001), "张记烟酒", clock=clock)
+            retailer_status(session, principal_for(session, 10001), r001, clock=clock)
 
 
-@pytest.mark.parametrize(
-    ("text", "names_shop", "kind"),
-    [
-        ("我上次去张记是哪天", True, LAST_VISIT),
-        ("这周拜访了哪些店", False, PERIOD),
-        ("哪些店超过两周没去了", False, NOT_VISITED),
-        ("有哪些要跟进的", False, FOLLOW_UPS),
-        ("最近两周哪些店断货", False, STOCK_OUTS),
-        ("最近发现的假烟", False, COUNTERFEITS),
-        ("which shops haven't I visited in 10 days", False, NOT_VISITED),
-        ("visits last week", False, PERIOD),
-    ],
-)
-def test_history_questions_are_told_apart(text: str, names_shop: bool, kind: str) -> None:
-    assert read_history_query(text, now=NOW, names_shop=names_shop).kind == kind
+def test_a_question_without_a_period_looks_at_the_last_week(clock: FixedClock) -> None:
+    assert period_of(None, None, clock=clock) == (date(2026, 11, 18), date(2026, 11, 24))
+    assert period_of(date(2026, 11, 1), date(2026, 11, 2), clock=clock) == (
+        date(2026, 11, 1),
+        date(2026, 11, 2),
+    )
 
 
-def test_day_spans_of_history_questions() -> None:
-    query = read_history_query("哪些店超过两周没去了", now=NOW, names_shop=False)
-    assert query.days == 14
-    last_week = read_history_query("上周拜访了哪些店", now=NOW, names_shop=False)
-    assert (last_week.start, last_week.end) == (date(2026, 11, 16), date(2026, 11, 22))
+def test_default_spans_of_the_territory_questions(db: Database, clock: FixedClock) -> None:
+    with db.session() as session:
+        manager = principal_for(session, 20001)
+        assert shops_not_visited(session, manager, clock=clock) == shops_not_visited(
+            session, manager, clock=clock, days=14
+        )
+        # The demo's R004 stock-out is 20 days old: outside the default 14 days, inside 30.
+        assert stock_outs(session, manager, clock=clock) == []
+        assert [s.retailer.code for s in stock_outs(session, manager, clock=clock, days=30)] == [
+            "R004"
+        ]
 
 
 def test_export_writes_csv_and_xlsx_with_the_raw_text(

@@ -9,14 +9,15 @@ R005 周记商店 (周桂兰), R008 梅溪湖国际便利店 (黄嘉欣).
 
 Unless ``sent`` says otherwise a note was sent on Tuesday 24 Nov 2026 at 18:40 (Shanghai):
 今天 = 11-24, 昨天 = 11-23, 上周五 = 11-20; a deadline 周二前 = 12-01, 下周一 = 11-30,
-明天 = 11-25, 周五 = 11-27; a follow-up with no day said is due a week later, 12-01.
+明天 = 11-25, 周五 = 11-27.
 
 Fields: ``retailer`` (code, None if the note names no shop of the territory), ``date`` (visit
 day), ``price_tags`` (tags put up, None if no count is said), ``stock`` (spec -> 条 counted),
 ``stock_outs`` (specs out of stock), ``tags`` (what was done or seen: price_tags = tags
 maintained, display, deposit_reminder, stock_out, counterfeit, price_problem, complaint = the
 retailer's complaint or grievance, advice = advice or a product recommendation given,
-follow_up = something the manager promised), ``follow_ups`` (due dates of the promises).
+follow_up = something the manager promised), ``follow_ups`` (due dates of the promises;
+None when the note says no day: retail then makes it due a week later).
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ NOTES: list[dict[str, Any]] = [
         "stock": {"黄鹤楼(软蓝)": 2},
         "stock_outs": ["玉溪(软尚善)"],
         "tags": ["follow_up", "stock_out"],
-        "follow_ups": ["2026-12-01"],
+        "follow_ups": [None],
     },
     {
         "text": "今天到陈氏百货 然后 那个 红河还有四条库存 告诉他停产了 推荐换时尚宏声和醇香红梅",
@@ -322,7 +323,7 @@ NOTES: list[dict[str, Any]] = [
         "stock": {},
         "stock_outs": ["双喜(软经典)"],
         "tags": ["follow_up", "stock_out"],
-        "follow_ups": ["2026-12-01"],
+        "follow_ups": [None],
     },
     {
         "text": "上周二去的张记 忘记记了 补一下 白沙二十二条 利群六条 价签补了两张",
@@ -546,7 +547,7 @@ HELD_OUT: list[dict[str, Any]] = [
         "stock": {"白沙(硬)": 25, "白沙(精品)": 6, "双喜(软经典)": 4},
         "stock_outs": [],
         "tags": ["complaint", "follow_up"],
-        "follow_ups": ["2026-12-01"],
+        "follow_ups": [None],
     },
     {
         "text": "张记烟酒 今天中午 陈列重新摆了 芙蓉王钻石放到柜台正中 硬芙十五条 钻芙两条 利群新版四条",
