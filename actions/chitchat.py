@@ -8,10 +8,9 @@ from actions.policy import render_policy
 from actions.prices import render_quote
 from actions.support import status_reply
 from retail.access import choose_language
-from retail.catalog import resolve_products
+from retail.catalog import quotes_for, resolve_products
 from retail.i18n import LANGUAGES
 from retail.policies import answer_policy
-from retail.prices import quotes_for
 
 FALLBACK_POLICY_CONFIDENCE = 0.7
 """A message the NLU could not place is answered from a policy only when this sure."""

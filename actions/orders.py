@@ -2,7 +2,7 @@
 
 A change never writes at once: ``action_order_change`` (and ``action_order_repeat_last``) show
 the plan with 确认/取消 buttons whose payloads name the plan (``/affirm{"plan":"..."}``,
-``/deny{"plan":"..."}``); the plan waits in the database (retail.order_confirmations) and the
+``/deny{"plan":"..."}``); the plan waits in the database (retail.orders.confirmations) and the
 ``order_plan`` slot remembers the newest one, so a typed "确认"/"取消" works too.
 ``action_order_confirm`` applies it, ``action_order_cancel`` drops it. The business rules all
 live in ``retail/``; this module reads the tracker and renders the results.
@@ -20,20 +20,18 @@ from actions.order_reading import requested_lines
 from lang.confirmations import is_explicit_confirmation
 from retail.errors import OrderBusy, OrderClosed, PlanUnavailable, RecordNotFound
 from retail.i18n import format_datetime, format_money
-from retail.order_confirmations import (
-    cancel_change,
-    confirm_change,
-    pending_plan,
-    propose_change,
-)
 from retail.orders import (
     ChangePlan,
     ChangeResult,
     LineChange,
     LineRejection,
     OrderView,
+    cancel_change,
+    confirm_change,
     ordered_product_ids,
+    pending_plan,
     plan_order_change,
+    propose_change,
     repeat_last_order,
     show_order,
 )

@@ -1,8 +1,8 @@
 """Funding-reminder preferences: read the wish, offer it for one tap, save, repeat what was saved.
 
 The wish comes from the NLU's ``time`` entities where it found them and from
-``lang.reminder_prefs`` for the rest of the words; ``retail.preferences`` settles it for the
-retailer. ``/prefs_confirm{"ref": "<encoded change>"}`` carries exactly the change the offer
+``lang.reminder_prefs`` for the rest of the words; ``retail.reminders.preferences`` settles it
+for the retailer. ``/prefs_confirm{"ref": "<encoded change>"}`` carries exactly the change the offer
 showed, so a tap saves that and nothing else. A message with no recognisable wish gets the
 current settings and a few one-tap choices.
 """
@@ -19,7 +19,7 @@ from lang.reminder_prefs import PreferenceWords, mention_from_entity, read_prefe
 from lang.times import TimeMention
 from retail.clock import SHANGHAI, local
 from retail.i18n import format_datetime, weekday_name
-from retail.preferences import (
+from retail.reminders import (
     PreferenceChange,
     PreferenceView,
     PreferenceWish,

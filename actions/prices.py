@@ -14,19 +14,21 @@ from sqlalchemy.orm import Session
 from actions.base import Reply, RetailAction, Turn
 from actions.conversation import user_text
 from lang.price_questions import read_price_words
-from retail.catalog import PriceQuote, quote_price, resolve_products
-from retail.errors import ProductNotFound
-from retail.i18n import format_money, format_percent
-from retail.orders import ordered_product_ids
-from retail.prices import (
+from retail.catalog import (
     PriceQuestion,
+    PriceQuote,
     brand_price_list,
     compare_margins,
     pack_price_list,
     price_question,
+    quote_price,
     quotes_for,
+    resolve_products,
     tier_price_list,
 )
+from retail.errors import ProductNotFound
+from retail.i18n import format_money, format_percent
+from retail.orders import ordered_product_ids
 
 
 def read_price_question(

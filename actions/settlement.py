@@ -4,7 +4,8 @@ The status is the bank's last reported balance (with its time), this week's amou
 deduction time, and any shortfall with its deadline. "I deposited X" is offered back for one
 tap (``/deposit_confirm{"ref": "<amount>:<message ref>"}``) and then recorded as the retailer's
 claim, never as balance, and passed to their manager; "I'll deposit this afternoon" only gets
-the amount and deadline. The words are read by lang.amounts; retail.deposits takes the amount.
+the amount and deadline. The words are read by lang.amounts; retail.settlement.deposits takes
+the amount.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from actions.base import Button, Reply, RetailAction, Turn
 from actions.conversation import find_user_text, message_ref, payload, split_ref, user_text
 from actions.support import cancel_button
 from lang.amounts import read_deposit_statement
-from retail.deposits import check_amount, report_deposit
 from retail.i18n import format_datetime, format_money
-from retail.settlement import SettlementStatus, settlement_status
+from retail.settlement import SettlementStatus, check_amount, report_deposit, settlement_status
 
 NO_AMOUNT = "-"
 

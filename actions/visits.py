@@ -41,30 +41,33 @@ from retail.i18n import format_datetime, format_money
 from retail.models import Retailer
 from retail.reminders import remind_short_retailers
 from retail.settlement import shortfalls
-from retail.visit_queries import (
+from retail.visits import (
     COUNTERFEIT_DAYS,
     OVERDUE_DAYS,
+    PRICE_TAGS,
     STOCK_OUT_DAYS,
+    TAGS,
+    NoteFacts,
     RetailerStatus,
+    StatedTime,
+    StockLine,
+    VisitView,
+    amend_last,
+    cancel_visit,
+    confirm_by_retailer,
     counterfeit_reports,
+    draft_visit,
     follow_ups_due,
     last_visit,
     period_of,
+    require_manager,
     retailer_status,
+    save_visit,
+    shop_name,
     shops_not_visited,
     stock_outs,
     visit_plan,
     visits_in_period,
-)
-from retail.visit_records import PRICE_TAGS, TAGS, NoteFacts, StatedTime, StockLine, VisitView
-from retail.visits import (
-    amend_last,
-    cancel_visit,
-    confirm_by_retailer,
-    draft_visit,
-    require_manager,
-    save_visit,
-    shop_name,
 )
 
 _REMARK_KINDS = ("counterfeit", "price_problem", "complaint", "advice")

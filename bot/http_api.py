@@ -4,7 +4,7 @@
 - ``POST /api/feeds/{feed}/balances``: a bank's balance snapshots (``Authorization: Bearer
   <token of that feed>``; JSON ``{"rows": [...]}`` or ``text/csv``); answers a per-row report.
 - ``POST /api/feeds/{feed}/deductions``: deduction results (succeeded / failed per order), same
-  tokens, bodies and report (retail.deductions).
+  tokens, bodies and report (retail.settlement.deductions).
 - ``GET /staff/reminders/figures``: reminder delivery per day as JSON (``?days=14``).
 - ``GET /staff/reminders``: the same as an HTML page with a chart (no scripts, no CDN).
 
@@ -25,8 +25,9 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.services import Services
-from retail import deductions, feeds, outbox, reminders
+from retail import outbox, reminders
 from retail.i18n import supported, t
+from retail.settlement import deductions, feeds
 
 SERVICES_KEY = web.AppKey("services", Services)
 FEED_MAX_BYTES = 4 * 1024 * 1024
@@ -84,7 +85,8 @@ def _feed_rows(body: bytes, content_type: str) -> tuple[str, Any]:
 
 
 FeedImport = Callable[..., feeds.FeedReport]
-"""An importer of retail.feeds or retail.deductions: ``(session, rows_or_csv, *, feed, clock)``."""
+"""An importer of retail.settlement.feeds or retail.settlement.deductions:
+``(session, rows_or_csv, *, feed, clock)``."""
 
 
 async def _post_feed(

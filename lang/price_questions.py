@@ -2,7 +2,7 @@
 
 芙蓉王系列都多少钱 asks for a brand's list; 高端烟有哪些, "cheap ones" for a price tier; 2.5元那档,
 "¥10 a pack" for the specs at a suggested retail price per 包. :func:`read_price_words` finds
-them; which answer fits, given the products named, is retail.prices.price_question's call.
+them; which answer fits, given the products named, is retail.catalog.prices.price_question's call.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 "每周三上午提醒我就行", "别天天发", "暂停提醒到下周一", "晚上别发", "stop reminders": this module
 says what such a message asks for, as a :class:`PreferenceWords`. What a wish means for one
 retailer (their order day, how long an open pause lasts, how many messages a day at most,
-whether a time falls in quiet hours) is decided by ``retail.preferences``.
+whether a time falls in quiet hours) is decided by ``retail.reminders.preferences``.
 
 Times are read by :mod:`lang.times`, so part-of-day words follow its table (上午 09:00, 晚上
 20:00 for a chosen time and 18:00 as the start of "not in the evening"), and counts by

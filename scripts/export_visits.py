@@ -22,7 +22,7 @@ from retail.db import Database
 from retail.i18n import supported
 from retail.models import Manager
 from retail.settings import Settings
-from retail.visit_export import export_visits
+from retail.visits import export_visits
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

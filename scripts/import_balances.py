@@ -17,11 +17,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from retail import feeds
 from retail.clock import SystemClock
 from retail.db import Database
 from retail.i18n import supported
 from retail.settings import Settings
+from retail.settlement import feeds
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

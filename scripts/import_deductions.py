@@ -19,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from retail import deductions
+from retail.settlement import deductions
 from scripts.import_balances import import_csv_file
 
 

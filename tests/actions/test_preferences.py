@@ -12,7 +12,7 @@ from lang.reminder_prefs import read_preference_words
 from lang.times import SHANGHAI, find_times
 from retail.db import Database
 from retail.models import ReminderPreference
-from retail.preferences import default_preferences, plan_preference_change
+from retail.reminders import default_preferences, plan_preference_change
 from tests.actions.history import conversation, run, tap
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=SHANGHAI)  # a Tuesday

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from bot.http_api import create_http_app
 from bot.rasa_client import RasaClient
 from bot.services import Services
-from retail import feeds, outbox
+from retail import outbox
 from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
 from retail.models import BalanceSnapshot, Order, Retailer
 from retail.settings import Settings
+from retail.settlement import feeds
 
 ROW = {"retailer_code": "R001", "balance": "3100.00", "reported_at": "2026-11-24T09:30:00+08:00"}
 

@@ -18,13 +18,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from retail import deductions
 from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
-from retail.feeds import FeedReport
 from retail.models import OrderAudit, OutboxMessage, Retailer
 from retail.models.orders import Order
 from retail.reminders import ReminderPolicy, plan_reminders
+from retail.settlement import FeedReport, deductions
 
 THIS_WEEK, LAST_WEEK = "2026-W48", "2026-W47"
 FAILED = {

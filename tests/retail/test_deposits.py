@@ -10,8 +10,8 @@ from sqlalchemy import select
 from retail import access
 from retail.clock import FixedClock
 from retail.db import Database
-from retail.deposits import ImplausibleAmount, check_amount, report_deposit
 from retail.models import BalanceSnapshot, DepositClaim, OutboxMessage
+from retail.settlement import ImplausibleAmount, check_amount, report_deposit
 
 
 def test_a_confirmed_claim_is_recorded_not_as_balance_and_the_manager_is_told(

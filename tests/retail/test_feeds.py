@@ -7,13 +7,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from retail import feeds
 from retail.balances import latest_balance
 from retail.clock import FixedClock
 from retail.db import Database
 from retail.errors import RecordNotFound
 from retail.models import BalanceSnapshot, Retailer
 from retail.models.settlement import FeedToken
+from retail.settlement import feeds
 
 GOOD = {"retailer_code": "R001", "balance": "3100.50", "reported_at": "2026-11-24T09:30:00+08:00"}
 

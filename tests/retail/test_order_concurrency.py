@@ -21,8 +21,14 @@ from retail.clock import FixedClock
 from retail.db import Database
 from retail.errors import PlanUnavailable
 from retail.models import Order, OrderAudit, OrderChangePlan, Product
-from retail.order_confirmations import confirm_change, propose_change
-from retail.orders import ChangePlan, ChangeResult, apply_order_change, plan_order_change
+from retail.orders import (
+    ChangePlan,
+    ChangeResult,
+    apply_order_change,
+    confirm_change,
+    plan_order_change,
+    propose_change,
+)
 from retail.schema import migrate
 from retail.seed import seed_demo
 

@@ -19,18 +19,16 @@ from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
 from retail.errors import NotYourShop, OrderClosed, PlanUnavailable, WrongRole
 from retail.models import Order, OrderAudit, OrderChangePlan, OrderLine, Product
-from retail.order_confirmations import (
-    PLAN_TTL,
-    cancel_change,
-    confirm_change,
-    propose_change,
-)
 from retail.orders import (
+    PLAN_TTL,
     ChangePlan,
     LineRequest,
     apply_order_change,
+    cancel_change,
+    confirm_change,
     open_order,
     plan_order_change,
+    propose_change,
     repeat_last_order,
     show_order,
 )

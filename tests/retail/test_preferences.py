@@ -15,7 +15,7 @@ from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
 from retail.errors import WrongRole
 from retail.models import ReminderPreference
-from retail.preferences import (
+from retail.reminders import (
     PreferenceChange,
     PreferenceWish,
     apply_preference_change,

@@ -8,13 +8,13 @@ import pytest
 
 from actions.prices import read_price_question
 from retail import access
-from retail.db import Database
-from retail.prices import (
+from retail.catalog import (
     brand_price_list,
     compare_margins,
     pack_price_list,
     tier_price_list,
 )
+from retail.db import Database
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from retail import access, feeds, outbox
+from retail import access, outbox
 from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
 from retail.errors import WrongRole
@@ -30,7 +30,7 @@ from retail.reminders import (
     record_blocked,
     remind_short_retailers,
 )
-from retail.settlement import record_deposit_claim
+from retail.settlement import feeds, record_deposit_claim
 
 NO_OPENING = ReminderPolicy(order_open=False)
 WITH_OPENING = ReminderPolicy(order_open=True)

@@ -20,20 +20,22 @@ from retail.access import principal_for
 from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
 from retail.errors import ManagersOnly, VisitShopUnknown
-from retail.visit_export import export_rows, export_visits
-from retail.visit_queries import (
+from retail.visits import (
+    NoteFacts,
     counterfeit_reports,
+    draft_visit,
+    export_rows,
+    export_visits,
     follow_ups_due,
     last_visit,
     period_of,
     retailer_status,
+    save_visit,
     shops_not_visited,
     stock_outs,
     visit_plan,
     visits_in_period,
 )
-from retail.visit_records import NoteFacts
-from retail.visits import draft_visit, save_visit
 from tests.retail.visit_facts import confirm_payload, note_facts, shop_id
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=SHANGHAI)

@@ -25,14 +25,17 @@ from retail.errors import (
 )
 from retail.models import FollowUp, OutboxMessage, Retailer, VisitFinding, VisitNote
 from retail.models.visits import VisitDraft
-from retail.visit_records import NoteFacts, StatedTime, due_on, visit_moment
 from retail.visits import (
+    NoteFacts,
     SavedVisit,
+    StatedTime,
     amend_last,
     cancel_visit,
     confirm_by_retailer,
     draft_visit,
+    due_on,
     save_visit,
+    visit_moment,
 )
 from tests.retail.visit_facts import confirm_payload, note_facts
 

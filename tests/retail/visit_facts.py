@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from retail.catalog import load_catalog
 from retail.models import Retailer
-from retail.visit_records import NoteFacts, StatedTime
+from retail.visits import NoteFacts, StatedTime
 
 
 def confirm_payload(note_id: int) -> str:

@@ -3,7 +3,7 @@
 A feed sends rows of ``retailer_code, cycle | order_id, outcome, amount, reported_at[, reason,
 result_id]`` (JSON through ``POST /api/feeds/{feed}/deductions``, or CSV through
 ``scripts/import_deductions.py``), with the same bearer tokens as the balance feeds
-(:mod:`retail.feeds`). ``outcome`` is ``succeeded`` or ``failed``:
+(:mod:`retail.settlement.feeds`). ``outcome`` is ``succeeded`` or ``failed``:
 
 - a failed deduction marks the order ``deduct_failed``; the reminder planner
   (:mod:`retail.reminders`) then notifies the retailer and escalates to their manager, even in
@@ -35,7 +35,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from retail.clock import Clock
 from retail.errors import RecordNotFound, RetailError
-from retail.feeds import (
+from retail.models import Order, OrderAudit, Retailer
+from retail.orders import order_total
+from retail.reminders import DEDUCT_FAILED_STATUS
+from retail.settlement.feeds import (
     AMOUNT,
     SNAPSHOT_ID,
     FeedReport,
@@ -46,9 +49,6 @@ from retail.feeds import (
     read_csv_rows,
     reported_time,
 )
-from retail.models import Order, OrderAudit, Retailer
-from retail.orders import order_total
-from retail.reminders import DEDUCT_FAILED_STATUS
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"

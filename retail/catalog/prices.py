@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from retail.access import Principal
-from retail.catalog import PriceQuote, ProductMatch, quote
+from retail.catalog.products import PriceQuote, ProductMatch, quote
 from retail.models import Product, Retailer
 
 MAX_LIST = 12

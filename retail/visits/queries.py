@@ -23,8 +23,8 @@ from retail.clock import SHANGHAI, Clock, local
 from retail.models import FollowUp, Product, Retailer, VisitFinding, VisitNote
 from retail.orders import current_order, is_open, order_total
 from retail.settlement import SettlementStatus, status_of
-from retail.visit_records import COUNTERFEIT, SAVED, STOCK_OUT, VisitView, note_view
-from retail.visits import require_manager, resolve_shop
+from retail.visits.notes import require_manager, resolve_shop
+from retail.visits.records import COUNTERFEIT, SAVED, STOCK_OUT, VisitView, note_view
 
 OVERDUE_DAYS = 14
 """A shop not visited for this many days is overdue in the plan."""

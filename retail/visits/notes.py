@@ -1,6 +1,6 @@
 """Visit notes: a manager's note becomes a draft, is saved, corrected, and confirmed.
 
-The adapter reads the manager's message into :class:`~retail.visit_records.NoteFacts` (typed
+The adapter reads the manager's message into :class:`~retail.visits.records.NoteFacts` (typed
 values and the raw text); this module never reads the text. A note is never written straight
 away: :func:`draft_visit` stores a draft (a :class:`~retail.models.visits.VisitDraft`, with
 the raw text) that the manager saves (:func:`save_visit`, which writes the :class:`VisitNote`)
@@ -9,7 +9,7 @@ or cancels; an unconfirmed message never touches the visit record. A correction
 note it amends ``superseded``, and both raw texts stay.
 After a save the retailer is pushed a one-tap "confirm visit" (签字确认) through the outbox;
 :func:`confirm_by_retailer` records it. Only managers record notes, and only for their own
-shops; only the visited retailer confirms. Queries live in :mod:`retail.visit_queries`.
+shops; only the visited retailer confirms. Queries live in :mod:`retail.visits.queries`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from retail.i18n import format_datetime, t
 from retail.models import FollowUp, Retailer, User, VisitNote
 from retail.models.visits import VisitDraft
 from retail.outbox import PushButton
-from retail.visit_records import (
+from retail.visits.records import (
     ADVICE,
     DEPOSIT,
     DISPLAY,

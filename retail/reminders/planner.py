@@ -90,7 +90,8 @@ PRIORITY = {
 UNSENT = frozenset({outbox.CANCELLED, outbox.EXPIRED})
 """Outbox statuses of reminders that never went out."""
 DEDUCT_FAILED_STATUS = "deduct_failed"
-"""``Order.status`` once the company reports that the deduction failed (see retail.feeds)."""
+"""``Order.status`` once the company reports that the deduction failed (see
+retail.settlement.deductions)."""
 ACK = "/affirm"
 DEPOSITED = "/payment_notice"
 SHOW_ORDER = "/order_show"

@@ -19,8 +19,8 @@ from retail.access import Principal
 from retail.clock import local
 from retail.i18n import t
 from retail.models import Manager, VisitNote
-from retail.visit_queries import visits_in_period
-from retail.visit_records import TAGS, VisitView
+from retail.visits.queries import visits_in_period
+from retail.visits.records import TAGS, VisitView
 
 COLUMNS = (
     "visited_at",

@@ -8,7 +8,7 @@ A change goes through three steps, and only the last one writes:
    against the order window, the star quota (控量), the product status and the stock; a line
    that breaks a rule is rejected with the allowed alternative while the others still go
    ahead. It also gives the new total and the shortfall against the bank-reported balance.
-   The user sees this plan and confirms it (:mod:`retail.order_confirmations` keeps it).
+   The user sees this plan and confirms it (:mod:`retail.orders.confirmations` keeps it).
 3. :func:`apply_order_change` re-checks everything against the order as it is *now* and writes
    the accepted lines under optimistic locking (the order's ``version`` column): when another
    edit committed first, it reloads and re-applies the same deltas, so two simultaneous edits

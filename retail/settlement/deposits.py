@@ -21,7 +21,7 @@ from retail.errors import RetailError
 from retail.i18n import format_datetime, format_money, supported, t
 from retail.models import Manager, User
 from retail.outbox import enqueue
-from retail.settlement import SettlementStatus, record_deposit_claim, status_of
+from retail.settlement.status import SettlementStatus, record_deposit_claim, status_of
 
 MAX_CLAIM = Decimal("1000000.00")
 """A single deposit claim above this is taken as a typo, not recorded."""

@@ -27,7 +27,7 @@ from retail.access import Principal, own_shop
 from retail.clock import Clock
 from retail.errors import NotYourShop, PlanUnavailable, RetailError
 from retail.models import OrderChangePlan
-from retail.orders import ChangePlan, ChangeResult, apply_order_change
+from retail.orders.weekly import ChangePlan, ChangeResult, apply_order_change
 
 PLAN_TTL = timedelta(minutes=30)
 """How long a confirmation stays valid: long enough to check the figures, short enough that a

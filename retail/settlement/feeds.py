@@ -6,7 +6,7 @@ HTTP API, or CSV through ``scripts/import_balances.py``). Every valid row become
 the row's content when there is none) makes a re-sent snapshot a counted duplicate instead of a
 second row. Malformed rows are rejected one by one with a reason and the valid rest is stored,
 so one typo does not hold back a whole bank's morning file. The row numbering and CSV reading
-here are shared with the deduction results feed (:mod:`retail.deductions`).
+here are shared with the deduction results feed (:mod:`retail.settlement.deductions`).
 
 Each feed authenticates with its own token; only the token's SHA-256 is stored.
 """
@@ -338,9 +338,9 @@ def record_deduction_result(
     """One order's deduction result, reported now for the order's total.
 
     Kept for callers of this one-result form; it goes through
-    :func:`retail.deductions.record_deduction_result` (checks and audit trail included).
+    :func:`retail.settlement.deductions.record_deduction_result` (checks and audit trail included).
     """
-    from retail import deductions  # deductions builds on this module, so import it late
+    from retail.settlement import deductions  # deductions builds on this module, so import it late
 
     return deductions.record_deduction_result(
         session, retailer_code=retailer_code, cycle=cycle, succeeded=succeeded, clock=clock
