@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.runtime import runtime
+from lang.language import detect_language
 from retail.access import Principal, language_for, principal_for
 from retail.clock import Clock
 from retail.errors import NotBound, RetailError
@@ -89,12 +90,13 @@ class RetailAction(Action):
     def _run_sync(self, tracker: Tracker) -> Reply:
         text = str(tracker.latest_message.get("text") or "")
         user_id = telegram_user_id(tracker)
-        language = reply_language(text, None)
+        detected = detect_language(text)
+        language = reply_language(detected, None)
         try:
             with runtime().database.session() as session:
                 if user_id is None:
                     raise NotBound()
-                language = language_for(session, user_id, text)
+                language = language_for(session, user_id, detected)
                 principal = principal_for(session, user_id)
                 turn = Turn(tracker, session, principal, language, runtime().clock)
                 return self.respond(turn)

@@ -17,6 +17,7 @@ from bot.rasa_client import RasaUnavailable
 from bot.rendering import payload_of, to_messages
 from bot.services import Services, services
 from bot.voice import listener, suffix_for
+from lang.language import detect_language
 from retail import access, inbox
 from retail.errors import BindingFailed, NotBound
 from retail.i18n import reply_language, t
@@ -28,7 +29,8 @@ MAX_MESSAGE = 4000
 
 async def _language(svc: Services, user_id: int, text: str | None, fallback: str | None) -> str:
     """Reply language: chosen, else the message's, else saved (Telegram's for strangers)."""
-    return await svc.db(lambda s: access.language_for(s, user_id, text, fallback=fallback))
+    detected = detect_language(text)
+    return await svc.db(lambda s: access.language_for(s, user_id, detected, fallback=fallback))
 
 
 async def _is_bound(svc: Services, user_id: int) -> bool:
@@ -349,7 +351,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user
         language = reply_language(
-            update.effective_message.text if update.effective_message else None,
+            detect_language(update.effective_message.text if update.effective_message else None),
             user.language_code if user else None,
         )
         try:

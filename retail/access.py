@@ -256,15 +256,16 @@ def choose_language(session: Session, principal: Principal, language: str) -> No
 
 
 def language_for(
-    session: Session, telegram_user_id: int, text: str | None, *, fallback: str | None = None
+    session: Session, telegram_user_id: int, detected: str | None, *, fallback: str | None = None
 ) -> str:
-    """The language to answer a message in: the one the user chose, else the message's, else
-    the saved one (or ``fallback``, e.g. Telegram's language code, for an unbound user)."""
+    """The language to answer a message in: the one the user chose, else the message's
+    (``detected`` by lang.language), else the saved one (or ``fallback``, e.g. Telegram's
+    language code, for an unbound user)."""
     user = session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
     if user is not None and user.language_pinned:
         return supported(user.language)
     saved = user.language if user else (fallback or "")[:2].lower() or None
-    return reply_language(text, saved)
+    return reply_language(detected, saved)
 
 
 def visible_retailers(session: Session, principal: Principal) -> list[Retailer]:

@@ -7,7 +7,6 @@ Adapters call :func:`t` with a key and parameters; they never build user text th
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -21,8 +20,6 @@ from retail.clock import local
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 _LOCALES = Path(__file__).resolve().parent / "locales"
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _WEEKDAYS = {
     "zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
@@ -60,21 +57,10 @@ def t(language: str | None, key: str, **params: Any) -> str:
     return catalog(supported(language))[key].format(**params).strip()
 
 
-def detect_language(text: str | None) -> str | None:
-    """The language a message is written in: zh if it has any Chinese, en if it has English
-    words and no Chinese, otherwise ``None`` (digits, emoji, a button payload)."""
-    if not text or text.startswith("/"):
-        return None
-    if _CJK.search(text):
-        return "zh"
-    if _LATIN_WORD.search(text):
-        return "en"
-    return None
-
-
-def reply_language(text: str | None, saved: str | None) -> str:
-    """The language to answer in: that of the message, else the user's saved one."""
-    return detect_language(text) or supported(saved)
+def reply_language(detected: str | None, saved: str | None) -> str:
+    """The language to answer in: the message's (``detected`` by lang.language), else the
+    user's saved one, else the default."""
+    return detected if detected in LANGUAGES else supported(saved)
 
 
 def format_money(amount: Decimal | int | float) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from retail.i18n import catalog, detect_language, format_datetime, format_money, reply_language, t
+from retail.i18n import catalog, format_datetime, format_money, reply_language, t
 
 
 def _fields(text: str) -> set[str]:
@@ -40,25 +40,10 @@ def test_money_shows_yuan_with_thousands_and_two_decimals(amount: Decimal, expec
     assert format_money(amount) == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("芙蓉王硬多少钱一条", "zh"),
-        ("how much is Liqun", "en"),
-        ("Liqun多少钱", "zh"),
-        ("12345", None),
-        ("👍", None),
-        ("/affirm", None),
-        ("", None),
-    ],
-)
-def test_language_is_detected_from_the_message(text: str, expected: str | None) -> None:
-    assert detect_language(text) == expected
-
-
 def test_a_message_without_words_is_answered_in_the_saved_language() -> None:
-    assert reply_language("👍", "en") == "en"
-    assert reply_language("👍", None) == "zh"
+    assert reply_language(None, "en") == "en"
+    assert reply_language(None, None) == "zh"
+    assert reply_language("en", "zh") == "en"
 
 
 def test_times_are_shown_in_shanghai() -> None:
