@@ -7,7 +7,6 @@ calls in.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,7 +74,7 @@ def principal_for(session: Session, telegram_user_id: int) -> Principal:
 
 def normalise_phone(phone: str) -> str:
     """Digits only, without the +86 country prefix: ``+86 139-0000-0001`` -> ``13900000001``."""
-    digits = re.sub(r"\D", "", phone)
+    digits = "".join(char for char in phone if char.isdigit())
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     return digits

@@ -33,9 +33,10 @@ from retail.models import (
     SettlementAccount,
     StarQuota,
     User,
+    VisitNote,
 )
 from retail.settings import PROJECT_ROOT
-from retail.visits import seed_demo_visits
+from retail.visits import TAGS, NoteFacts, Record, write_note
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 log = logging.getLogger(__name__)
@@ -316,6 +317,53 @@ def _demo_code(session: Session, user: User, code: str, now: datetime) -> None:
     binding.expires_at = now + timedelta(days=30)
 
 
+def seed_visits(session: Session, data: dict[str, Any], clock: Clock) -> int:
+    """Saved, confirmed visit notes (``days_ago`` before now), so history and the plan show
+    something.
+
+    Idempotent: a shop that already has a demo note gets none. The notes carry no follow-ups,
+    so the seed causes no follow-up digest.
+    """
+    written = 0
+    ids = {product.spec: product.id for product in session.scalars(select(Product))}
+    for item in data.get("visits", []):
+        retailer = session.scalar(select(Retailer).where(Retailer.code == item["shop"]))
+        if retailer is None:
+            continue
+        exists = session.scalar(
+            select(VisitNote.id).where(
+                VisitNote.retailer_id == retailer.id, VisitNote.source == "demo"
+            )
+        )
+        if exists is not None:
+            continue
+        tags = frozenset(item.get("tags", []))
+        unknown = tags - set(TAGS)
+        if unknown:
+            raise ValueError(f"visits.yml: unknown tags {sorted(unknown)}")
+        at = clock.now() - timedelta(days=int(item["days_ago"]))
+        facts = NoteFacts(
+            raw_text=item["text"],
+            sent_at=at,
+            price_tags=item.get("price_tags"),
+            tags=tags,
+            stock=tuple((ids[spec], int(n)) for spec, n in item.get("stock", {}).items()),
+            stock_outs=tuple(ids[spec] for spec in item.get("stock_outs", [])),
+            remarks=tuple((kind, text, None) for kind, text in item.get("remarks", [])),
+        )
+        write_note(
+            session,
+            Record.from_facts(facts, retailer.id),
+            manager_id=retailer.manager_id,
+            raw_text=item["text"],
+            source="demo",
+            recorded_at=at,
+            confirmed_at=at,
+        )
+        written += 1
+    return written
+
+
 def seed_demo(session: Session, clock: Clock, directory: Path = DEMO_DIR) -> SeedReport:
     """Seed everything in ``directory`` (default ``data/demo/``) and report the counts."""
     catalog = _read(directory / "catalog.yml")["products"]
@@ -325,7 +373,7 @@ def seed_demo(session: Session, clock: Clock, directory: Path = DEMO_DIR) -> See
         session, _read(directory / "people.yml"), products, clock
     )
     session.flush()
-    seed_demo_visits(session, clock)
+    seed_visits(session, _read(directory / "visits.yml"), clock)
     report = SeedReport(len(products), policies, managers, retailers, orders)
     log.info("seeded demo data", extra={"report": report.__dict__})
     return report

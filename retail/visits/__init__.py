@@ -17,7 +17,6 @@ from retail.visits.notes import (
     require_manager,
     resolve_shop,
     save_visit,
-    seed_demo_visits,
     shop_name,
 )
 from retail.visits.queries import (
@@ -94,7 +93,6 @@ __all__ = [
     "resolve_shop",
     "retailer_status",
     "save_visit",
-    "seed_demo_visits",
     "shop_name",
     "shops_not_visited",
     "stock_outs",

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from retail import outbox
 from retail.access import ADMIN, Principal, visible_retailers
-from retail.catalog import load_catalog
 from retail.clock import Clock, local
 from retail.errors import (
     AmendNotUnderstood,
@@ -39,9 +38,6 @@ from retail.models import FollowUp, Retailer, User, VisitNote
 from retail.models.visits import VisitDraft
 from retail.outbox import PushButton
 from retail.visits.records import (
-    ADVICE,
-    DEPOSIT,
-    DISPLAY,
     PRICE_TAGS,
     SAVED,
     STOCK_OUT,
@@ -375,88 +371,3 @@ def confirm_by_retailer(
         note.confirmed_at = clock.now()
         session.flush()
     return note_view(session, note)
-
-
-@dataclass(frozen=True)
-class _DemoNote:
-    """A demo note as typed values: shop code, days ago, raw text, what it records."""
-
-    code: str
-    days_ago: int
-    text: str
-    stock: tuple[tuple[str, int], ...]
-    stock_outs: tuple[str, ...] = ()
-    price_tags: int | None = None
-    tags: frozenset[str] = frozenset()
-    remarks: tuple[tuple[str, str], ...] = ()
-
-
-_DEMO_NOTES = (
-    _DemoNote(
-        "R001",
-        9,
-        "张记烟酒 芙蓉王硬还有十条 白沙八条 价签补了两张 陈列正常",
-        stock=(("芙蓉王(硬)", 10), ("白沙(硬)", 8)),
-        price_tags=2,
-        tags=frozenset({PRICE_TAGS, DISPLAY}),
-    ),
-    _DemoNote(
-        "R002",
-        4,
-        "李姐便利店 陈列调整了 利群还剩五条 软中华三条 提醒存款",
-        stock=(("利群(新版)", 5), ("中华(软)", 3)),
-        tags=frozenset({DISPLAY, DEPOSIT}),
-        remarks=((DEPOSIT, "提醒存款"),),
-    ),
-    _DemoNote(
-        "R004",
-        20,
-        "陈氏百货 白沙精品断货 硬芙六条 建议勤订少订",
-        stock=(("芙蓉王(硬)", 6),),
-        stock_outs=("白沙(精品)",),
-        tags=frozenset({STOCK_OUT, ADVICE}),
-        remarks=((ADVICE, "建议勤订少订"),),
-    ),
-)
-
-
-def seed_demo_visits(session: Session, clock: Clock) -> int:
-    """A few saved, confirmed demo notes (days ago) so history and the plan show something.
-
-    Idempotent: a shop that already has a demo note gets none. The notes carry no follow-ups,
-    so the seed causes no follow-up digest.
-    """
-    written = 0
-    ids = {product.spec: product.id for product in load_catalog(session)}
-    for demo in _DEMO_NOTES:
-        retailer = session.scalar(select(Retailer).where(Retailer.code == demo.code))
-        if retailer is None:
-            continue
-        exists = session.scalar(
-            select(VisitNote.id).where(
-                VisitNote.retailer_id == retailer.id, VisitNote.source == "demo"
-            )
-        )
-        if exists is not None:
-            continue
-        at = clock.now() - timedelta(days=demo.days_ago)
-        facts = NoteFacts(
-            raw_text=demo.text,
-            sent_at=at,
-            price_tags=demo.price_tags,
-            tags=demo.tags,
-            stock=tuple((ids[spec], cartons) for spec, cartons in demo.stock),
-            stock_outs=tuple(ids[spec] for spec in demo.stock_outs),
-            remarks=tuple((kind, text, None) for kind, text in demo.remarks),
-        )
-        write_note(
-            session,
-            Record.from_facts(facts, retailer.id),
-            manager_id=retailer.manager_id,
-            raw_text=demo.text,
-            source="demo",
-            recorded_at=at,
-            confirmed_at=at,
-        )
-        written += 1
-    return written
