@@ -39,6 +39,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot.payloads import rasa_payload
 from retail import outbox, reminders
 from retail.clock import Clock, SystemClock
 from retail.db import Database
@@ -121,11 +122,17 @@ class SenderStats:
 
 
 def keyboard(message: ClaimedMessage) -> InlineKeyboardMarkup | None:
-    """The message's buttons in one row; a tap sends the payload to Rasa as the user."""
+    """The message's buttons in one row; a tap sends the button's Rasa payload
+    (:func:`bot.payloads.rasa_payload`) to Rasa as the user."""
     if not message.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.title, callback_data=b.payload) for b in message.buttons]]
+        [
+            [
+                InlineKeyboardButton(b.title, callback_data=rasa_payload(b.payload))
+                for b in message.buttons
+            ]
+        ]
     )
 
 

@@ -43,7 +43,9 @@ INTERRUPTED_NOTE = "send interrupted by a sender crash; sent again (may arrive t
 
 @dataclass(frozen=True)
 class PushButton:
-    """A button under a pushed message; a tap sends ``payload`` to Rasa as the recipient."""
+    """A button under a pushed message. ``payload`` says what a tap means: a name the front end
+    maps to its own message (a reminder's :class:`retail.reminders.ButtonAction`), or the message
+    itself when an adapter built the button (it starts with "/")."""
 
     title: str
     payload: str

@@ -95,3 +95,32 @@ def test_the_standin_is_not_part_of_the_bot_or_the_production_image() -> None:
         "standin" in dockerfile,
         (ROOT / "standin" / "__init__.py").exists(),
     ) == (False, False, True)
+
+
+def _is_rasa_payload(text: str) -> bool:
+    """A slash and an intent-like word, maybe with entities: ``/affirm``, ``/visit_confirm{..}``."""
+    if not text.startswith("/"):
+        return False
+    word = text[1:].split("{", 1)[0]
+    return word[:1].isalpha() and all(c in "abcdefghijklmnopqrstuvwxyz0123456789_" for c in word)
+
+
+def _rasa_payloads(path: Path) -> list[str]:
+    """String constants in ``path`` (f-string pieces included) that look like a Rasa payload."""
+    return [
+        node.value
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and _is_rasa_payload(node.value)
+    ]
+
+
+def test_retail_holds_no_rasa_payload() -> None:
+    offenders = sorted(
+        f"{path.relative_to(ROOT)}: {value}"
+        for path in _modules("retail")
+        if "migrations" not in path.parts
+        for value in _rasa_payloads(path)
+    )
+    assert offenders == []

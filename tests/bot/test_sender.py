@@ -22,13 +22,16 @@ from telegram import Bot
 from telegram.ext import ApplicationBuilder
 
 from bot.ratelimit import ChatRateLimiter
-from bot.sender import OutboxSender, start_reminder_jobs
+from bot.rendering import payload_of
+from bot.sender import OutboxSender, keyboard, start_reminder_jobs
 from retail import outbox
 from retail.clock import FixedClock
 from retail.db import Database
 from retail.models import OutboxMessage, Retailer
 from retail.models.orders import Order
-from retail.outbox import PushButton
+from retail.outbox import ClaimedMessage, PushButton
+from retail.reminders import ReminderPolicy, plan_reminders
+from retail.reminders.buttons import buttons_for
 from retail.schema import migrate
 from retail.seed import seed_demo
 from retail.settings import Settings
@@ -114,6 +117,18 @@ def _enqueue(db: Database, clock: RunningClock, count: int = 1, chat_id: int = R
             )
 
 
+def _first_reminder_due(db: Database, clock: RunningClock) -> datetime:
+    """Close R001's open order in three hours, so its first funding reminder is due now."""
+    now = clock.now()
+    with db.session() as session:
+        order = session.scalar(
+            select(Order).where(Order.retailer_id == _retailer_id(db), Order.status == "open")
+        )
+        assert order is not None
+        order.closes_at, order.deduct_at = now + timedelta(hours=3), now + timedelta(hours=5)
+    return now
+
+
 def _rows(db: Database) -> list[OutboxMessage]:
     with db.session() as session:
         return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
@@ -178,6 +193,67 @@ async def test_a_reminder_arrives_with_its_buttons_and_its_message_id_is_recorde
             ]
         ]
     }
+    assert tap.callback_query_id
+
+
+# What each reminder's buttons sent to Rasa when retail stored Rasa payloads in the row.
+PAYLOADS_BEFORE = {
+    "funding_first": ["/affirm", "/payment_notice"],
+    "funding_last": ["/affirm", "/payment_notice"],
+    "order_open": ["/order_show", "/affirm"],
+    "order_open_funding": ["/affirm", "/payment_notice"],
+    "manager_reminder": ["/affirm", "/payment_notice"],
+    "deduct_failed": ["/contact_manager", "/affirm"],
+}
+
+
+def _callback_data(buttons: list[PushButton]) -> list[str]:
+    """The callback data of each button the sender renders; a tap sends it on to Rasa."""
+    message = ClaimedMessage(
+        id=1, kind="k", chat_id=RETAILER, language="zh", text="t", buttons=buttons
+    )
+    rendered = keyboard(message)
+    assert rendered is not None
+    return [str(b.callback_data) for row in rendered.inline_keyboard for b in row]
+
+
+@pytest.mark.parametrize("kind", sorted(PAYLOADS_BEFORE))
+def test_each_reminders_buttons_reach_rasa_as_the_same_payloads_as_before(kind: str) -> None:
+    stored = list(buttons_for("zh", kind))
+
+    assert _callback_data(stored) == PAYLOADS_BEFORE[kind]
+
+
+def test_buttons_queued_with_rasa_payloads_are_rendered_unchanged() -> None:
+    legacy = [
+        PushButton("知道了", "/affirm"),
+        PushButton("确认", '/visit_confirm{"ref":"7"}'),
+        PushButton("回复", '/manager_reply{"ref":"3:later"}'),
+    ]
+
+    assert _callback_data(legacy) == [
+        "/affirm",
+        '/visit_confirm{"ref":"7"}',
+        '/manager_reply{"ref":"3:later"}',
+    ]
+
+
+async def test_a_planned_reminders_buttons_reach_rasa_as_before_through_the_sender(
+    db: Database, standin_url: str, running_clock: RunningClock
+) -> None:
+    now = _first_reminder_due(db, running_clock)
+    with db.session() as session:
+        plan_reminders(session, clock=FixedClock(now), policy=ReminderPolicy(order_open=False))
+    [queued] = _rows(db)
+
+    await _drain(db, standin_url, running_clock)
+
+    async with StandinClient(standin_url) as client:
+        [sent] = await client.sent_messages(RETAILER)
+        tap = await client.tap(RETAILER, sent["message_id"], "/payment_notice")
+    callback_data = [b["callback_data"] for b in sent["reply_markup"]["inline_keyboard"][0]]
+    assert [b["payload"] for b in queued.buttons] == ["ack", "deposited"]
+    assert [payload_of(data, {}) for data in callback_data] == ["/affirm", "/payment_notice"]
     assert tap.callback_query_id
 
 
@@ -249,13 +325,7 @@ async def test_a_network_error_is_retried_after_a_backoff(
 async def test_in_the_bot_the_planner_and_sender_jobs_deliver_a_due_reminder(
     db: Database, standin_url: str, running_clock: RunningClock
 ) -> None:
-    now = running_clock.now()
-    with db.session() as session:
-        order = session.scalar(
-            select(Order).where(Order.retailer_id == _retailer_id(db), Order.status == "open")
-        )
-        assert order is not None
-        order.closes_at, order.deduct_at = now + timedelta(hours=3), now + timedelta(hours=5)
+    _first_reminder_due(db, running_clock)
     settings = _settings(db, reminder_plan_every_seconds=0.2, reminder_order_open=False)
     application = (
         ApplicationBuilder()

@@ -110,8 +110,8 @@ def test_first_reminder_goes_at_the_lead_before_cutoff_with_shortfall_and_deadli
         "请在 11月24日(周二) 18:00 扣款前存入,以免影响本周供货。"
     )
     assert row.buttons == [
-        {"title": "知道了", "payload": "/affirm"},
-        {"title": "已存款", "payload": "/payment_notice"},
+        {"title": "知道了", "payload": "ack"},
+        {"title": "已存款", "payload": "deposited"},
     ]
     assert row.expires_at == at(24, 15)
 
