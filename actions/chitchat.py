@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from actions.base import Button, Reply, RetailAction, Turn
 from actions.conversation import intent_of, offered_confirmation, payload, user_text
-from actions.policy import render_policy
+from actions.policy import answer_question, render_policy
 from actions.prices import render_quote
 from actions.support import status_reply
 from retail.access import choose_language
 from retail.catalog import quotes_for, resolve_products
 from retail.i18n import LANGUAGES
-from retail.policies import answer_policy
 
 FALLBACK_POLICY_CONFIDENCE = 0.7
 """A message the NLU could not place is answered from a policy only when this sure."""
@@ -92,14 +91,7 @@ class ActionFallback(RetailAction):
         if status is not None:
             return status
         if text:
-            answer = answer_policy(
-                turn.session,
-                turn.principal,
-                text,
-                language=turn.language,
-                clock=turn.clock,
-                intent=intent_of(turn),
-            )
+            answer = answer_question(turn, text)
             if answer is not None and answer.confidence >= FALLBACK_POLICY_CONFIDENCE:
                 return Reply(texts=[render_policy(turn, answer)])
             if len(text) <= FALLBACK_PRODUCT_MAX_LENGTH:

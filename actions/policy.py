@@ -4,6 +4,10 @@ A sure answer is given as is. A possible one is given with a note that it may no
 asked, the runner-up topics as buttons, and (for a retailer) the offer to pass the question to
 their manager. With no answer at all, the assistant says it does not know and makes the same
 offer. A tapped topic button (``/ask_policy{"ref": KEY}``) answers that policy directly.
+
+The question is read by lang.questions (no NLU entity carries its terms or the star level it
+asks about); the NLU intent, when a policy question was classified as something else, hints at
+the topics in :data:`INTENT_TOPICS`. retail.policies takes both as typed values.
 """
 
 from __future__ import annotations
@@ -11,11 +15,40 @@ from __future__ import annotations
 from actions.base import Button, Reply, RetailAction, Turn
 from actions.conversation import intent_of, message_ref, payload, user_text
 from actions.support import status_reply
+from lang.questions import read_question
 from retail.i18n import supported
 from retail.policies import PolicyAnswer, answer_policy, policy_by_key, policy_topics
 from retail.support import manager_contact
 
 MAX_TOPIC_BUTTONS = 16
+
+INTENT_TOPICS: dict[str, frozenset[str]] = {
+    "settlement_status": frozenset({"settlement"}),
+    "payment_notice": frozenset({"settlement"}),
+    "reminder_prefs": frozenset({"settlement"}),
+    "complaint": frozenset({"complaint"}),
+    "contact_manager": frozenset({"roles"}),
+    "order_show": frozenset({"ordering"}),
+    "order_change": frozenset({"ordering"}),
+    "order_repeat_last": frozenset({"ordering"}),
+    "ask_price": frozenset({"price_label", "discontinued", "star_quota"}),
+}
+"""Policy topics an NLU intent hints at when a policy question was classified as something else
+(Rasa intent names: they stay on this side of retail)."""
+
+
+def answer_question(turn: Turn, question: str) -> PolicyAnswer | None:
+    """The policy answer to a typed question, read by lang.questions, with the topics the turn's
+    intent hints at; None when no policy is even possibly about it."""
+    return answer_policy(
+        turn.session,
+        turn.principal,
+        read_question(question),
+        text=question,
+        language=supported(turn.language),
+        clock=turn.clock,
+        hinted_topics=INTENT_TOPICS.get(intent_of(turn) or "", frozenset()),
+    )
 
 
 def render_policy(turn: Turn, answer: PolicyAnswer) -> str:
@@ -79,14 +112,7 @@ class ActionPolicy(RetailAction):
         status = status_reply(turn)
         if status is not None:
             return status
-        answer = answer_policy(
-            turn.session,
-            turn.principal,
-            question,
-            language=supported(turn.language),
-            clock=turn.clock,
-            intent=intent_of(turn),
-        )
+        answer = answer_question(turn, question)
         if answer is None:
             return self._unsure(turn)
         if answer.sure:

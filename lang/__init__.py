@@ -4,7 +4,8 @@ each kind of message.
 Pure Python (no Rasa, Telegram or SQLAlchemy), so the same code runs inside the Rasa server's
 environment (the NLU components in ``nlu/``) and in the app environment (the actions, when the
 NLU extracted nothing for a value they need). ``retail/`` takes the typed values these modules
-produce and never reads text itself; it imports ``products`` only to match catalog names.
+produce and never reads a user's text itself; it imports ``products`` only to match catalog
+names and ``questions`` only to read its own policy keywords the way a question is read.
 
 Values:
 
@@ -24,5 +25,8 @@ Messages:
 - ``order_changes`` (白沙改成3条,芙蓉王再加2条), ``price_questions`` (list, tier, pack-price
   words), ``reminder_prefs`` (每周三上午提醒我就行), ``visit_notes`` (a manager's note: stock,
   stock-outs, price tags, remarks, promises), ``visit_queries`` (我上次去张记是哪天),
-  ``status_questions``, ``confirmations`` (确认 / 好的 / yes, and cancel words).
+  ``status_questions``, ``confirmations`` (确认 / 好的 / yes, and cancel words), ``questions``
+  (a policy question's bigrams, stems, pinyin and the star level it asks about; retail reads its
+  own policy keywords with the same functions, so both sides are read alike), ``language``
+  (zh, en or neither).
 """

@@ -1,15 +1,22 @@
-"""Policy answers: matching questions to the policy table, personalising, importing."""
+"""Policy answers: matching questions to the policy table, personalising, importing.
+
+Questions are read by lang.questions, as the actions do, and reach retail as typed terms.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from lang.questions import read_question
 from retail import access
+from retail.access import Principal
 from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
 from retail.errors import RecordNotFound
@@ -17,9 +24,9 @@ from retail.models import Contact, Policy
 from retail.policies import (
     POSSIBLE,
     SURE,
+    PolicyAnswer,
     PolicyFileError,
     answer_policy,
-    asked_star_level,
     find_policies,
     import_policies,
     personalise,
@@ -33,6 +40,27 @@ from retail.seed import DEMO_DIR, seed_demo
 from tests.conftest import NOW
 
 TODAY = datetime(2026, 11, 24, tzinfo=SHANGHAI).date()
+
+
+def ask(
+    session: Session,
+    principal: Principal,
+    question: str,
+    *,
+    language: str,
+    clock: FixedClock,
+    hinted_topics: frozenset[str] = frozenset(),
+) -> PolicyAnswer | None:
+    """answer_policy the way the actions call it: the question read by lang.questions."""
+    return answer_policy(
+        session,
+        principal,
+        read_question(question),
+        text=question,
+        language=language,
+        clock=clock,
+        hinted_topics=hinted_topics,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +118,7 @@ def test_questions_find_the_policy_that_answers_them(
     shared_db: Database, question: str, key: str
 ) -> None:
     with shared_db.session() as session:
-        [best, *_] = find_policies(session, question, today=TODAY)
+        [best, *_] = find_policies(session, read_question(question), today=TODAY)
     assert best.policy.key == key
     assert best.confidence >= POSSIBLE
 
@@ -99,9 +127,49 @@ def test_every_topic_in_the_demo_table_is_reachable_by_its_own_title(shared_db: 
     with shared_db.session() as session:
         policies = session.scalars(select(Policy)).all()
         for policy in policies:
-            [best, *_] = find_policies(session, policy.title_zh, today=TODAY)
+            [best, *_] = find_policies(session, read_question(policy.title_zh), today=TODAY)
             assert best.policy.topic == policy.topic, policy.title_zh
             assert best.confidence >= SURE, policy.title_zh
+
+
+def test_a_topic_the_intent_hints_at_is_nudged_and_a_hint_alone_answers_nothing(
+    shared_db: Database, clock: FixedClock
+) -> None:
+    with shared_db.session() as session:
+        terms = read_question("价格标签")
+        [plain, *_] = find_policies(session, terms, today=TODAY)
+        [hinted, *_] = find_policies(
+            session, terms, today=TODAY, hinted_topics=frozenset({"price_label"})
+        )
+        principal = access.principal_for(session, 10001)
+        bare = ask(
+            session,
+            principal,
+            "钱扣了吗",
+            language="zh",
+            clock=clock,
+            hinted_topics=frozenset({"settlement"}),
+        )
+    assert (plain.policy.key, hinted.policy.key) == ("price_labelling", "price_labelling")
+    assert round(hinted.confidence - plain.confidence, 3) == 0.1
+    assert bare is None
+
+
+def test_the_star_level_comes_typed_and_the_text_is_not_read_again(
+    shared_db: Database, clock: FixedClock
+) -> None:
+    question = "控量是怎么回事"
+    with shared_db.session() as session:
+        principal = access.principal_for(session, 10001)
+        answer = answer_policy(
+            session,
+            principal,
+            replace(read_question(question), star_level=5),
+            text=question,
+            language="zh",
+            clock=clock,
+        )
+    assert answer is not None and (answer.star_level, answer.quota_star_level) == (3, 5)
 
 
 @pytest.mark.parametrize("question", ["今天天气怎么样", "asdf qwer", "😀😀😀", "1234567"])
@@ -110,7 +178,7 @@ def test_a_question_about_nothing_we_know_gets_no_answer(
 ) -> None:
     with shared_db.session() as session:
         principal = access.principal_for(session, 10001)
-        assert answer_policy(session, principal, question, language="zh", clock=clock) is None
+        assert ask(session, principal, question, language="zh", clock=clock) is None
 
 
 def test_a_retailer_gets_their_own_order_day_window_deduction_time_and_hotline(
@@ -118,7 +186,7 @@ def test_a_retailer_gets_their_own_order_day_window_deduction_time_and_hotline(
 ) -> None:
     with shared_db.session() as session:
         principal = access.principal_for(session, 10001)
-        answer = answer_policy(session, principal, "订货时间是啥时候", language="zh", clock=clock)
+        answer = ask(session, principal, "订货时间是啥时候", language="zh", clock=clock)
     assert answer is not None and answer.sure
     assert "您的订货日是周二" in answer.text
     assert "订货时间为09:00-16:00" in answer.text
@@ -132,7 +200,7 @@ def test_a_retailer_gets_their_manager_by_name_and_phone_in_english(
 ) -> None:
     with shared_db.session() as session:
         principal = access.principal_for(session, 10001)
-        answer = answer_policy(
+        answer = ask(
             session, principal, "who do i contact, what are the roles", language="en", clock=clock
         )
     assert answer is not None and answer.key == "four_roles_contacts"
@@ -144,7 +212,7 @@ def test_a_manager_gets_the_general_text_without_any_shops_facts(
 ) -> None:
     with shared_db.session() as session:
         principal = access.principal_for(session, 20001)
-        answer = answer_policy(session, principal, "订货时间是啥时候", language="zh", clock=clock)
+        answer = ask(session, principal, "订货时间是啥时候", language="zh", clock=clock)
     assert answer is not None
     assert "〔零售户的订货日〕" in answer.text and "〔订货时段〕" in answer.text
     assert "周二" not in answer.text and "09:00-16:00" not in answer.text
@@ -156,7 +224,7 @@ def test_a_quota_question_lists_the_retailers_own_quotas(
 ) -> None:
     with shared_db.session() as session:
         principal = access.principal_for(session, 10001)
-        answer = answer_policy(session, principal, "控量是怎么回事", language="zh", clock=clock)
+        answer = ask(session, principal, "控量是怎么回事", language="zh", clock=clock)
     assert answer is not None and answer.star_level == 3
     quotas = {q.spec: q.max_cartons for q in answer.quotas}
     assert quotas["芙蓉王(软蓝)"] == 4
@@ -168,9 +236,7 @@ def test_a_quota_question_about_one_product_and_another_star_level(
 ) -> None:
     with shared_db.session() as session:
         principal = access.principal_for(session, 10001)
-        answer = answer_policy(
-            session, principal, "五星户每次能订多少硬中华", language="zh", clock=clock
-        )
+        answer = ask(session, principal, "五星户每次能订多少硬中华", language="zh", clock=clock)
     assert answer is not None and answer.key == "limited_products_quota"
     assert answer.quota_star_level == 5
     assert [q.spec for q in answer.quotas] == ["中华(硬)"]
@@ -181,7 +247,7 @@ def test_a_discontinued_product_named_in_the_question_brings_its_replacement(
 ) -> None:
     with shared_db.session() as session:
         principal = access.principal_for(session, 10001)
-        answer = answer_policy(session, principal, "红河为啥停了", language="zh", clock=clock)
+        answer = ask(session, principal, "红河为啥停了", language="zh", clock=clock)
     assert answer is not None and answer.key == "discontinued_honghe_replacement"
     assert [(d.spec, d.replacement_spec) for d in answer.discontinued] == [("红河(盖)", "时尚宏声")]
 
@@ -190,14 +256,14 @@ def test_a_policy_out_of_its_effective_period_is_not_used(shared_db: Database) -
     after = FixedClock(datetime(2027, 3, 5, 10, 0, tzinfo=SHANGHAI))
     with shared_db.session() as session:
         principal = access.principal_for(session, 10001)
-        before = answer_policy(
+        before = ask(
             session,
             principal,
             "春节备货有什么安排",
             language="zh",
             clock=FixedClock(datetime(2026, 12, 1, tzinfo=SHANGHAI)),
         )
-        later = answer_policy(session, principal, "春节备货有什么安排", language="zh", clock=after)
+        later = ask(session, principal, "春节备货有什么安排", language="zh", clock=after)
         with pytest.raises(RecordNotFound):
             policy_by_key(
                 session, principal, "spring_festival_stocking_2027", language="zh", clock=after
@@ -220,20 +286,6 @@ def test_personalise_fills_known_placeholders_and_leaves_others() -> None:
         "订货日周二,热线400,{unknown}和{ 也留着"
     )
     assert unknown_placeholders("{order_day} {star} {manager_name} {x_y}") == ["star", "x_y"]
-
-
-@pytest.mark.parametrize(
-    ("question", "star"),
-    [
-        ("五星户能订几条", 5),
-        ("3星的定量", 3),
-        ("quota at star 4", 4),
-        ("a 2-star shop", 2),
-        ("星级", None),
-    ],
-)
-def test_a_star_level_named_in_a_question_is_read(question: str, star: int | None) -> None:
-    assert asked_star_level(question) == star
 
 
 # ------------------------------------------------------------------ importing
@@ -265,9 +317,7 @@ def test_an_imported_policy_answers_at_once_without_retraining(
     assert (report.added, report.updated, report.contacts) == (["night_delivery_trial"], [], 1)
     with any_db.session() as session:
         principal = access.principal_for(session, 10001)
-        answer = answer_policy(
-            session, principal, "晚上送货的试点什么时候开始", language="zh", clock=clock
-        )
+        answer = ask(session, principal, "晚上送货的试点什么时候开始", language="zh", clock=clock)
         hotline = session.get(Contact, "hotline")
         assert hotline is not None and hotline.value == "400-000-9999"
     assert answer is not None and answer.key == "night_delivery_trial"
