@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from lang.language import detect_language
 from retail.db import Database
-from retail.i18n import detect_language, format_money
+from retail.i18n import format_money
 from retail.models import (
     BalanceSnapshot,
     Base,
