@@ -75,6 +75,9 @@ class Settings:
     voice_max_seconds: int = 180
     voice_workers: int = 1
     staff_token: str = field(default="", repr=False)
+    action_server_host: str = "127.0.0.1"
+    action_server_port: int = 5055
+    action_server_token: str = field(default="", repr=False)
     demo_bot_token: str = field(default="100000001:retail-demo-token", repr=False)
 
     @classmethod
@@ -142,6 +145,9 @@ class Settings:
             voice_max_seconds=_env_int("VOICE_MAX_SECONDS", defaults.voice_max_seconds),
             voice_workers=_env_int("VOICE_WORKERS", defaults.voice_workers),
             staff_token=_env("STAFF_TOKEN", ""),
+            action_server_host=_env("ACTION_SERVER_HOST", defaults.action_server_host),
+            action_server_port=_env_int("ACTION_SERVER_PORT", defaults.action_server_port),
+            action_server_token=_env("ACTION_SERVER_TOKEN", ""),
             demo_bot_token=_env("DEMO_BOT_TOKEN", defaults.demo_bot_token),
         )
 

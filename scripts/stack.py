@@ -7,6 +7,7 @@ the same processes with the same commands. Each process logs to ``<log_dir>/<nam
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -68,6 +69,19 @@ class Stack:
     model: Path = ROOT / "models" / "current.tar.gz"
     with_standin: bool = True
     processes: list[Process] = field(default_factory=list)
+    action_token: str = field(default="", repr=False)
+    """The secret Rasa sends the action server: ``ACTION_SERVER_TOKEN`` if set, else a new one
+    for this run (nothing outside the stack needs to know it)."""
+    rasa_token: str = field(default="", repr=False)
+    """Rasa's ``--auth-token`` for its HTTP API (parse, trackers): ``RASA_AUTH_TOKEN`` if set,
+    else a new one for this run. The bot does not need it: it talks to the REST channel."""
+
+    def __post_init__(self) -> None:
+        merged = {**os.environ, **self.env}
+        if not self.action_token:
+            self.action_token = merged.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
+        if not self.rasa_token:
+            self.rasa_token = merged.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(32)
 
     @property
     def standin_url(self) -> str:
@@ -84,6 +98,7 @@ class Stack:
         env["HTTP_PORT"] = str(self.ports.http)
         env["STANDIN_PORT"] = str(self.ports.standin)
         env["PYTHONPATH"] = str(ROOT)
+        env["ACTION_SERVER_TOKEN"] = self.action_token
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
@@ -105,18 +120,21 @@ class Stack:
 
     def start_actions(self) -> Process:
         port = self.ports.actions
-        command = [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+        command = [str(APP_PYTHON), "-m", "actions.server", "--port", str(port)]
         return self._start("actions", command, f"http://127.0.0.1:{port}/health")
 
     def start_rasa(self) -> Process:
         endpoints = self.log_dir / "endpoints.yml"
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports.actions}/webhook"\n'
+            "  headers:\n    X-Action-Token: ${ACTION_SERVER_TOKEN}\n"
         )
         command = [
             str(RASA),
             "run",
             "--enable-api",
+            "--auth-token",
+            self.rasa_token,
             "--model",
             str(self.model),
             "--endpoints",
@@ -128,7 +146,7 @@ class Stack:
             "--port",
             str(self.ports.rasa),
         ]
-        return self._start("rasa", command, f"{self.rasa_url}/status")
+        return self._start("rasa", command, f"{self.rasa_url}/status?token={self.rasa_token}")
 
     def start_standin(self) -> Process:
         port = self.ports.standin

@@ -3,6 +3,8 @@ migrated with Alembic and seeded with the demo data, and a fixed business clock.
 
 from __future__ import annotations
 
+import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,6 +17,9 @@ from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
 from retail.schema import migrate
 from retail.seed import seed_demo
+
+# endpoints.yml makes Rasa send this to the action server; `rasa test` reads that file too.
+os.environ.setdefault("ACTION_SERVER_TOKEN", secrets.token_urlsafe(24))
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=SHANGHAI)

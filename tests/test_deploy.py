@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +86,46 @@ def test_the_rasa_image_installs_what_the_rasa_environment_gets() -> None:
     dockerfile = (ROOT / "deploy" / "Dockerfile.rasa").read_text()
     installed = set(re.findall(r"-r (requirements/\S+)", dockerfile))
     assert (wanted, installed) == ({"requirements/rasa.txt", "requirements/encoder.txt"}, wanted)
+
+
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+
+@pytest.mark.skipif(not RASA_PYTHON.exists(), reason="the Rasa environment is not set up")
+@pytest.mark.parametrize("endpoints", ["endpoints.yml", "deploy/endpoints.production.yml"])
+def test_rasa_reads_the_secrets_of_the_endpoint_files_from_the_environment(endpoints: str) -> None:
+    # Rasa expands ${VAR} only in unquoted YAML values: a quoted one is sent as the literal text.
+    script = (
+        "import json, sys\n"
+        "from rasa.utils.endpoints import read_endpoint_config\n"
+        "e = read_endpoint_config(sys.argv[1], 'action_endpoint')\n"
+        "print(json.dumps({'url': e.url, 'headers': e.headers}))\n"
+    )
+    env = {
+        **os.environ,
+        "ACTION_SERVER_TOKEN": "secret-1",
+        "ACTION_ENDPOINT_URL": "http://actions:5055/webhook",
+        **{
+            name: "x"
+            for name in (
+                "TRACKER_DB_HOST",
+                "TRACKER_DB_PORT",
+                "TRACKER_DB_USER",
+                "TRACKER_DB_PASSWORD",
+                "TRACKER_DB_NAME",
+                "REDIS_HOST",
+                "REDIS_PORT",
+            )
+        },
+    }
+    result = subprocess.run(
+        [str(RASA_PYTHON), "-c", script, str(ROOT / endpoints)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    read = json.loads(result.stdout.strip().splitlines()[-1])
+    assert read["headers"] == {"X-Action-Token": "secret-1"}
+    assert "${" not in read["url"]

@@ -44,7 +44,7 @@ def test_en_price_through_rest_is_answered_in_english(stack: Stack, e2e_database
 def parse(stack: Stack, text: str) -> dict[str, object]:
     """What the trained model understands of one message (Rasa's /model/parse)."""
     request = urllib.request.Request(
-        f"{stack.rasa_url}/model/parse",
+        f"{stack.rasa_url}/model/parse?token={stack.rasa_token}",
         data=json.dumps({"text": text}).encode(),
         headers={"Content-Type": "application/json"},
     )
@@ -89,3 +89,24 @@ def test_rasa_training_data_validates() -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/model/parse"), ("GET", "/conversations/10001/tracker")],
+)
+def test_rasas_http_api_refuses_a_call_without_its_token(
+    stack: Stack, method: str, path: str
+) -> None:
+    request = urllib.request.Request(
+        f"{stack.rasa_url}{path}",
+        data=json.dumps({"text": "芙蓉王多少钱"}).encode() if method == "POST" else None,
+        headers={"Content-Type": "application/json"},
+        method=method,
+    )
+    try:
+        urllib.request.urlopen(request, timeout=30).close()
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == 401

@@ -36,7 +36,7 @@ FAILURES = {
 
 async def last_user_text(stack: Stack, sender: int) -> str | None:
     """The newest user message in Rasa's tracker for ``sender``: what the bot sent as typed."""
-    url = f"{stack.rasa_url}/conversations/{sender}/tracker"
+    url = f"{stack.rasa_url}/conversations/{sender}/tracker?token={stack.rasa_token}"
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         tracker = await response.json()
     said = [e.get("text") for e in tracker.get("events", []) if e.get("event") == "user"]
