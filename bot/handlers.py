@@ -6,6 +6,7 @@ One way through for every message: update -> claim (dedupe) -> binding check -> 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -103,11 +104,22 @@ async def converse(
     return True
 
 
+_SLASHES = "/\uff0f\u2044\u2215"  # /, full-width ／, fraction and division slashes
+_INVISIBLE = {"Cc", "Cf"}  # control and format characters: zero-width spaces, BOM, bidi marks
+
+
 def typed_text(text: str) -> str:
     """A typed message as Rasa should read it: never as a button payload. Rasa takes
     ``/intent{...}`` as that intent, so a typed ``/deposit_confirm{...}`` would pass for a tap
-    on a confirmation; only taps (``on_button``) may send payloads."""
-    return text.lstrip("/") or text
+    on a confirmation; only taps (``on_button``) may send payloads. Control and zero-width
+    characters go (they hide a slash from the eye, not from Rasa), and so does every leading
+    space or slash of any width: ``/ /prefs_confirm``, ``　/x`` and ``／x`` are words too. Newlines
+    and tabs stay, the rest of the text is kept as typed."""
+    visible = "".join(
+        char for char in text if char in "\n\t" or unicodedata.category(char) not in _INVISIBLE
+    )
+    stripped = visible.lstrip(_SLASHES + " \t\n\u3000\u00a0")
+    return stripped or visible or text
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

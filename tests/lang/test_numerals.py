@@ -70,3 +70,27 @@ def test_parse_number_refuses_words_that_are_not_one_number(text: str) -> None:
 )
 def test_replace_numerals_rewrites_chinese_numbers_as_digits(text: str, expected: str) -> None:
     assert replace_numerals(text) == expected
+
+
+def test_a_400_digit_number_is_no_number_and_crashes_nothing() -> None:
+    # Money stays exact (lang.amounts reads it; retail refuses it as implausible, see
+    # tests/actions/test_settlement.py); a count or a number word it is not.
+    from lang.quantities import parse_quantity_phrase
+
+    huge = "9" * 400
+    assert (
+        parse_number(huge),
+        parse_quantity_phrase(f"{huge}条"),
+        replace_numerals(f"芙蓉王{huge}条"),
+    ) == (None, None, f"芙蓉王{huge}条")
+
+
+def test_estimates_are_ranges_not_numbers() -> None:
+    from lang.numerals import parse_range
+
+    assert [(parse_number(t), parse_range(t)) for t in ("两三", "七八", "三五", "十七八")] == [
+        (None, (2, 3)),
+        (None, (7, 8)),
+        (None, (3, 5)),
+        (None, (17, 18)),
+    ]
