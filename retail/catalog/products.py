@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lang.products import ProductResolver
-from lang.products import normalise as normalise  # name matching, for the visit reader
 from retail.access import Principal
 from retail.errors import ProductNotFound
 from retail.models import Product, Retailer

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from retail.clock import SHANGHAI, Clock
 from retail.i18n import t
-from retail.models import BalanceSnapshot, Order, Retailer, SettlementAccount
+from retail.models import BalanceSnapshot, Retailer, SettlementAccount
 from retail.models.settlement import FeedToken
 
 MAX_ROWS = 10_000
@@ -330,18 +330,3 @@ def authenticate_feed(session: Session, *, feed: str, token: str, clock: Clock) 
         return False
     row.last_used_at = clock.now()
     return True
-
-
-def record_deduction_result(
-    session: Session, *, retailer_code: str, cycle: str, succeeded: bool, clock: Clock
-) -> Order:
-    """One order's deduction result, reported now for the order's total.
-
-    Kept for callers of this one-result form; it goes through
-    :func:`retail.settlement.deductions.record_deduction_result` (checks and audit trail included).
-    """
-    from retail.settlement import deductions  # deductions builds on this module, so import it late
-
-    return deductions.record_deduction_result(
-        session, retailer_code=retailer_code, cycle=cycle, succeeded=succeeded, clock=clock
-    )

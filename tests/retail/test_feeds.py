@@ -13,7 +13,7 @@ from retail.db import Database
 from retail.errors import RecordNotFound
 from retail.models import BalanceSnapshot, Retailer
 from retail.models.settlement import FeedToken
-from retail.settlement import feeds
+from retail.settlement import deductions, feeds
 
 GOOD = {"retailer_code": "R001", "balance": "3100.50", "reported_at": "2026-11-24T09:30:00+08:00"}
 
@@ -136,6 +136,6 @@ def test_a_deduction_result_for_an_unknown_order_is_refused(
     db: Database, clock: FixedClock
 ) -> None:
     with db.session() as session, pytest.raises(RecordNotFound):
-        feeds.record_deduction_result(
+        deductions.record_deduction_result(
             session, retailer_code="R001", cycle="1999-W01", succeeded=False, clock=clock
         )

@@ -30,7 +30,7 @@ from retail.reminders import (
     record_blocked,
     remind_short_retailers,
 )
-from retail.settlement import feeds, record_deposit_claim
+from retail.settlement import deductions, feeds, record_deposit_claim
 
 NO_OPENING = ReminderPolicy(order_open=False)
 WITH_OPENING = ReminderPolicy(order_open=True)
@@ -243,7 +243,7 @@ def test_opted_out_retailer_gets_nothing_but_a_failed_deduction_is_told_and_esca
     opted_out = _plan(db, at(24, 10))
     _plan(db, at(24, 15))
     with db.session() as session:
-        feeds.record_deduction_result(
+        deductions.record_deduction_result(
             session,
             retailer_code="R001",
             cycle=cycle,
