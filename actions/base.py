@@ -2,9 +2,11 @@
 
 How to adopt it: subclass :class:`RetailAction`, set ``action_name``, and implement
 :meth:`RetailAction.respond`, which runs in a worker thread with an open database session and
-returns a :class:`Reply`. The base resolves who is talking (unbound users get the binding
-instructions and nothing else), picks the reply language, maps domain exceptions to polite
-messages, and makes sure no traceback ever reaches the user.
+returns a :class:`Reply`. The base first checks that the bot signed the latest message for
+this sender (``trust/``; anything else gets a polite refusal and nothing more), then resolves
+who is talking (unbound users get the binding instructions and nothing else), picks the reply
+language, maps domain exceptions to polite messages, and makes sure no traceback ever reaches
+the user.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from retail.access import Principal, language_for, principal_for
 from retail.clock import Clock
 from retail.errors import NotBound, RetailError
 from retail.i18n import reply_language, t
+from trust import verify
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,26 @@ def telegram_user_id(tracker: Tracker) -> int | None:
     return int(sender) if sender.isdigit() else None
 
 
+def unverified_reason(tracker: Tracker, secret: str) -> str | None:
+    """Why the latest message is not one the bot signed for this sender, or None if it is.
+
+    The sender id is the key to a shop's data, and anyone who reaches Rasa or the action server
+    can claim any; only the bot's signature (metadata of the user message, kept by Rasa) says
+    the bot forwarded this text from this Telegram user. No secret configured refuses all.
+    """
+    if not secret:
+        return "no_secret"
+    latest = tracker.latest_message or {}
+    text = latest.get("text")
+    verdict = verify(
+        secret,
+        latest.get("metadata"),
+        sender=str(tracker.sender_id or ""),
+        text=text if isinstance(text, str) else None,
+    )
+    return None if verdict.reason is None else verdict.reason.value
+
+
 class RetailAction(Action):
     """Base of the retail actions; see the module docstring for how to use it."""
 
@@ -82,6 +105,18 @@ class RetailAction(Action):
 
     def name(self) -> str:
         return self.action_name
+
+    def _refusal(self, tracker: Tracker) -> Reply | None:
+        """A polite refusal when the bot did not sign this message for this sender."""
+        reason = unverified_reason(tracker, runtime().signing_secret)
+        if reason is None:
+            return None
+        log.warning(
+            "unsigned message refused",
+            extra={"action": self.name(), "sender": str(tracker.sender_id), "reason": reason},
+        )
+        text = str((tracker.latest_message or {}).get("text") or "")
+        return Reply(texts=[t(reply_language(detect_language(text), None), "error.unverified")])
 
     def respond(self, turn: Turn) -> Reply:
         """Build the reply for a bound user (runs in a worker thread)."""
@@ -109,8 +144,11 @@ class RetailAction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Run :meth:`respond` off the event loop and send what it says."""
-        reply = await asyncio.to_thread(self._run_sync, tracker)
+        """Run :meth:`respond` off the event loop and send what it says; nothing at all but a
+        refusal for a message the bot did not sign."""
+        reply = self._refusal(tracker)
+        if reply is None:
+            reply = await asyncio.to_thread(self._run_sync, tracker)
         for index, text in enumerate(reply.texts):
             last = index == len(reply.texts) - 1
             buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]

@@ -6,7 +6,7 @@ with :func:`configure` before any action runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from retail.clock import Clock, SystemClock
 from retail.db import Database
@@ -19,6 +19,8 @@ class Runtime:
 
     database: Database
     clock: Clock
+    signing_secret: str = field(default="", repr=False)
+    """``BOT_SIGNING_SECRET``: every retail action checks the bot's signature with it."""
 
 
 _runtime: Runtime | None = None
@@ -34,5 +36,8 @@ def runtime() -> Runtime:
     """The configured runtime, built from :class:`Settings` the first time it is needed."""
     global _runtime
     if _runtime is None:
-        _runtime = Runtime(Database(Settings.from_env().database_url), SystemClock())
+        settings = Settings.from_env()
+        _runtime = Runtime(
+            Database(settings.database_url), SystemClock(), settings.bot_signing_secret
+        )
     return _runtime

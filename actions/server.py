@@ -6,7 +6,9 @@ network could read any shop's balance or change its order. This entry point serv
 actions on ``ACTION_SERVER_HOST`` (127.0.0.1 unless configured) and refuses, with 401, every
 call but ``/health`` that lacks the ``X-Action-Token`` header equal to ``ACTION_SERVER_TOKEN``.
 Rasa sends the header from its endpoints file (``headers:`` of ``action_endpoint``). Without a
-token the server does not start: there is no open mode.
+token the server does not start: there is no open mode. Nor without ``BOT_SIGNING_SECRET``:
+each retail action also checks that the bot signed the message for its sender (``trust/``),
+since the action token proves only that Rasa (or whoever holds it) is calling.
 
     ACTION_SERVER_TOKEN=... python -m actions.server --port 5055
 """
@@ -64,6 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.action_server_token:
         print(
             "ACTION_SERVER_TOKEN is not set: the action server will not run open.", file=sys.stderr
+        )
+        return 2
+    if not settings.bot_signing_secret:
+        # Every retail action checks the bot's signature (actions/base.py); without the secret
+        # each would refuse, so say it once here instead of serving a server that only refuses.
+        print(
+            "BOT_SIGNING_SECRET is not set: the actions cannot check who sent a message.",
+            file=sys.stderr,
         )
         return 2
     app = build_app(settings.action_server_token)

@@ -8,6 +8,8 @@ from typing import Any
 
 import aiohttp
 
+from trust import signed_metadata
+
 log = logging.getLogger(__name__)
 
 
@@ -35,12 +37,16 @@ class RasaClient:
     """Sends a user's message to ``POST /webhooks/rest/webhook`` and returns Rasa's replies.
 
     The session is created in :meth:`start` (from the bot's ``post_init``), not at construction,
-    so nothing connects at import time and tests can point it anywhere.
+    so nothing connects at import time and tests can point it anywhere. Every message is signed
+    with ``secret`` (``BOT_SIGNING_SECRET``, :mod:`trust.signing`): Rasa's channel and the
+    action server refuse a message whose sender the bot did not vouch for. A client without a
+    secret can check health but sends nothing.
     """
 
-    def __init__(self, base_url: str, *, timeout: float) -> None:
+    def __init__(self, base_url: str, *, timeout: float, secret: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._secret = secret
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -55,14 +61,20 @@ class RasaClient:
             self._session = None
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[RasaReply]:
-        """Rasa's replies to ``text`` from ``sender``.
+        """Rasa's replies to ``text`` from ``sender``, signed as sent now.
 
-        Raises :class:`RasaUnavailable` when Rasa is unreachable, errs, or answers nothing: every
-        intent has an action that speaks, so silence means the action server failed.
+        ``metadata`` must hold the Telegram ``update_id``; the signature is added to a copy, at
+        each call, so a retry after an outage is signed afresh. Raises :class:`RasaUnavailable`
+        when Rasa is unreachable, errs (a 401 included: a secret that differs from Rasa's), or
+        answers nothing: every intent has an action that speaks, so silence means the action
+        server failed.
         """
         if self._session is None:
             raise RuntimeError("RasaClient.start() was not called")
-        body = {"sender": sender, "message": text, "metadata": metadata}
+        if not self._secret:
+            raise RuntimeError("RasaClient has no signing secret (BOT_SIGNING_SECRET)")
+        signed = signed_metadata(self._secret, sender=sender, text=text, metadata=metadata)
+        body = {"sender": sender, "message": text, "metadata": signed}
         try:
             async with self._session.post(
                 f"{self.base_url}/webhooks/rest/webhook", json=body

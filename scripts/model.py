@@ -23,6 +23,10 @@ FINGERPRINT = MODELS / "current.fingerprint"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 
 
+NOT_TRAINED = frozenset({ROOT / "nlu" / "channel.py"})
+"""Files in those folders that the server loads but training never reads (the REST channel)."""
+
+
 def inputs() -> list[Path]:
     """Every file that shapes the model, in a stable order."""
     files = [ROOT / "config.yml", ROOT / "domain.yml"]
@@ -30,7 +34,7 @@ def inputs() -> list[Path]:
     folders = ("data/nlu", "data/rules", "data/stories", "data/lookup", "data/jieba", "nlu", "lang")
     for folder in folders:
         files += sorted(p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix != ".pyc")
-    return [f for f in files if f.exists()]
+    return [f for f in files if f.exists() and f not in NOT_TRAINED]
 
 
 def fingerprint() -> str:

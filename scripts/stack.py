@@ -75,6 +75,9 @@ class Stack:
     rasa_token: str = field(default="", repr=False)
     """Rasa's ``--auth-token`` for its HTTP API (parse, trackers): ``RASA_AUTH_TOKEN`` if set,
     else a new one for this run. The bot does not need it: it talks to the REST channel."""
+    signing_secret: str = field(default="", repr=False)
+    """The secret the bot signs each message with and Rasa's channel and the action server check
+    (``trust/``): ``BOT_SIGNING_SECRET`` if set, else a new one for this run."""
 
     def __post_init__(self) -> None:
         merged = {**os.environ, **self.env}
@@ -82,6 +85,8 @@ class Stack:
             self.action_token = merged.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
         if not self.rasa_token:
             self.rasa_token = merged.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(32)
+        if not self.signing_secret:
+            self.signing_secret = merged.get("BOT_SIGNING_SECRET") or secrets.token_urlsafe(32)
 
     @property
     def standin_url(self) -> str:
@@ -99,6 +104,7 @@ class Stack:
         env["STANDIN_PORT"] = str(self.ports.standin)
         env["PYTHONPATH"] = str(ROOT)
         env["ACTION_SERVER_TOKEN"] = self.action_token
+        env["BOT_SIGNING_SECRET"] = self.signing_secret
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 

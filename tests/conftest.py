@@ -20,6 +20,8 @@ from retail.seed import seed_demo
 
 # endpoints.yml makes Rasa send this to the action server; `rasa test` reads that file too.
 os.environ.setdefault("ACTION_SERVER_TOKEN", secrets.token_urlsafe(24))
+# The bot signs what it sends Rasa with this; the channel and the actions check it (trust/).
+os.environ.setdefault("BOT_SIGNING_SECRET", secrets.token_urlsafe(24))
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=SHANGHAI)

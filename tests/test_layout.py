@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,18 @@ def test_the_domain_and_the_reader_import_no_telegram_or_rasa(folder: str) -> No
         if name.split(".")[0] in forbidden
     )
     assert offenders == []
+
+
+def test_trust_imports_only_the_standard_library() -> None:
+    # The Rasa environment (nlu/channel.py) and the app environment (bot/, actions/) both sign
+    # or check with it, so it may depend on nothing either might lack.
+    offenders = sorted(
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _modules("trust")
+        for name in _imports(path)
+        if name.split(".")[0] not in sys.stdlib_module_names | {"__future__", "trust"}
+    )
+    assert (offenders, bool(_modules("trust"))) == ([], True)
 
 
 def test_lang_imports_neither_sqlalchemy_nor_retail() -> None:

@@ -12,6 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.runtime import Runtime, configure
 from retail.clock import FixedClock
 from retail.db import Database
+from tests.actions.history import bot_metadata
+from trust import secret_from_env
 
 RunAction = Callable[..., Coroutine[Any, Any, tuple[list[dict[str, Any]], list[dict[str, Any]]]]]
 
@@ -19,11 +21,12 @@ RunAction = Callable[..., Coroutine[Any, Any, tuple[list[dict[str, Any]], list[d
 def tracker(
     sender: str, text: str, intent: str, entities: list[dict[str, Any]] | None = None
 ) -> Tracker:
-    """A tracker whose latest message is ``text`` classified as ``intent``."""
+    """A tracker whose latest message is ``text`` classified as ``intent``, signed by the bot."""
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.99},
         "entities": entities or [],
+        "metadata": bot_metadata(sender, text),
     }
     return Tracker(
         sender_id=sender,
@@ -39,8 +42,9 @@ def tracker(
 
 @pytest.fixture
 def run_action(db: Database, clock: FixedClock) -> Iterator[RunAction]:
-    """Run an action against the seeded demo database; returns (messages, events)."""
-    configure(Runtime(db, clock))
+    """Run an action against the seeded demo database, with the bot's signing secret;
+    returns (messages, events)."""
+    configure(Runtime(db, clock, secret_from_env()))
 
     async def run(action: Any, sender: str, text: str, intent: str, **kw: Any) -> Any:
         dispatcher = CollectingDispatcher()

@@ -3,12 +3,31 @@ tap that sends what the user typed before) or read slots."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from trust import secret_from_env, signed_metadata
+
+_update_ids = itertools.count(1)
+
+
+def bot_metadata(
+    sender: str, text: str, update_id: int | None = None, *, message_time: str | None = None
+) -> dict[str, Any]:
+    """The metadata the bot sends with a message: its update id, the Telegram message time if
+    given, and its signature for ``sender`` and ``text`` (``BOT_SIGNING_SECRET``, which
+    tests/conftest.py sets and the run_action fixture hands the actions), as Rasa keeps it on
+    the user message."""
+    update = next(_update_ids) if update_id is None else update_id
+    metadata: dict[str, Any] = {"update_id": update}
+    if message_time is not None:
+        metadata["message_time"] = message_time
+    return signed_metadata(secret_from_env(), sender=sender, text=text, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,7 @@ def conversation(sender: str, *said: Said | Bot, slots: dict[str, Any] | None = 
             "text": item.text,
             "intent": {"name": item.intent, "confidence": 0.99},
             "entities": item.entities,
+            "metadata": bot_metadata(sender, item.text),
         }
         events.append(
             {"event": "user", "text": item.text, "parse_data": parse, "message_id": item.message_id}
