@@ -1,19 +1,32 @@
 """Telegram handlers: binding, text and button taps to Rasa, and everything else politely.
 
-One way through for every message: update -> claim (dedupe) -> binding check -> Rasa -> reply.
+One way through for every message: update -> claim (dedupe) -> binding check -> inbound rate
+(``bot.inbound``) -> Rasa -> reply. A claimed message that got no answer (Rasa down, the reply
+not sent, the bot killed) is taken up again by :func:`retry_failed`.
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ContextTypes
 
+from bot.inbound import Verdict, inbound_limits
+from bot.processor import in_flight
 from bot.rasa_client import RasaUnavailable
 from bot.rendering import payload_of, to_messages
 from bot.services import Services, services
@@ -23,6 +36,7 @@ from retail import access, inbox
 from retail.errors import BindingFailed, NotBound
 from retail.i18n import reply_language, t
 from retail.models import InboundUpdate
+from retail.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
@@ -73,6 +87,43 @@ async def _claim(svc: Services, update: Update, text: str, language: str) -> boo
     )
 
 
+async def _admitted(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    language: str,
+    *,
+    as_stranger: bool,
+) -> bool:
+    """Whether a claimed update is within its sender's inbound rate (``bot.inbound``).
+
+    ``as_stranger``: the update would only get the binding welcome, which a stranger gets once
+    a minute; the rest is ignored silently. Otherwise the user's own rate applies, and the first
+    message over it gets one "slow down". An update turned away is finished here (throttled or
+    ignored) before anything is sent, so the retry job never sends it to Rasa.
+    """
+    svc = services(context)
+    user = update.effective_user
+    assert user is not None
+    limits = inbound_limits(context.application.bot_data, svc.settings)
+    verdict = (limits.strangers if as_stranger else limits.users).check(user.id)
+    if verdict is Verdict.ADMIT:
+        return True
+    status = inbox.IGNORED if as_stranger else inbox.THROTTLED
+    await svc.db(lambda s: inbox.finish(s, update.update_id, status, clock=svc.clock))
+    log.info("inbound rate exceeded", extra={"update_id": update.update_id, "status": status})
+    if verdict is Verdict.NOTIFY and not as_stranger and update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, t(language, "error.slow_down"))
+    return False
+
+
+async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """Show "typing…"; a failure here must not stop the answer (converse sorts out why)."""
+    try:
+        await context.bot.send_chat_action(chat_id, "typing")
+    except TelegramError as error:
+        log.info("typing indicator not sent", extra={"chat_id": chat_id, "error": str(error)})
+
+
 async def converse(
     context: ContextTypes.DEFAULT_TYPE,
     *,
@@ -83,10 +134,15 @@ async def converse(
     language: str,
     sent_at: datetime | None = None,
 ) -> bool:
-    """Send ``text`` to Rasa as ``user_id`` and deliver the replies; False if Rasa failed.
+    """Send ``text`` to Rasa as ``user_id`` and deliver the replies; False if Rasa failed
+    (the caller tells the user), True when there is nothing more to say.
 
     ``sent_at`` (the Telegram message date) goes along as ``message_time`` so the NLU reads
     明天 / 下午三点 from when the user wrote, even when a retry answers it later.
+
+    A reply Telegram refuses for good (the user blocked the bot, the chat is gone, a bad
+    request) ends the update as ``undeliverable``: retrying would run the actions again for
+    nothing. A network error, a timeout or a flood wait leaves it ``failed`` for the retry job.
     """
     svc = services(context)
     metadata: dict[str, object] = {"update_id": update_id, "language": language}
@@ -98,8 +154,17 @@ async def converse(
         log.warning("rasa unavailable", extra={"update_id": update_id, "error": str(error)})
         await svc.db(lambda s: inbox.mark_failed(s, update_id))
         return False
-    for message in to_messages(replies, svc.button_payloads):
-        await context.bot.send_message(chat_id, message.text, reply_markup=message.keyboard)
+    try:
+        for message in to_messages(replies, svc.button_payloads):
+            await context.bot.send_message(chat_id, message.text, reply_markup=message.keyboard)
+    except (Forbidden, BadRequest, ChatMigrated) as error:  # BadRequest before NetworkError
+        log.warning("reply undeliverable", extra={"update_id": update_id, "error": str(error)})
+        await svc.db(lambda s: inbox.finish(s, update_id, inbox.UNDELIVERABLE, clock=svc.clock))
+        return True
+    except (NetworkError, RetryAfter) as error:
+        log.warning("reply not sent", extra={"update_id": update_id, "error": str(error)})
+        await svc.db(lambda s: inbox.mark_failed(s, update_id))
+        return True
     await svc.db(lambda s: inbox.mark_answered(s, update_id, clock=svc.clock))
     return True
 
@@ -133,7 +198,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _claim(svc, update, text, language):
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
         return
-    if not await _is_bound(svc, user.id):
+    bound = await _is_bound(svc, user.id)
+    if not await _admitted(update, context, language, as_stranger=not bound):
+        return
+    if not bound:
         await _welcome(update, language)
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
@@ -142,7 +210,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
     await svc.db(lambda s: access.remember_language(s, telegram_user_id=user.id, language=language))
-    await context.bot.send_chat_action(message.chat_id, "typing")
+    await _typing(context, message.chat_id)
     answered = await converse(
         context,
         update_id=update.update_id,
@@ -166,9 +234,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if not await _claim(svc, update, query.data, language):
         return
+    bound = await _is_bound(svc, user.id)
+    if not await _admitted(update, context, language, as_stranger=not bound):
+        return
     payload = payload_of(query.data, svc.button_payloads)
     chat_id = update.effective_chat.id if update.effective_chat else user.id
-    if payload is None or not await _is_bound(svc, user.id):
+    if payload is None or not bound:
         await context.bot.send_message(chat_id, t(language, "button.expired"))
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
@@ -195,11 +266,17 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     language = await _language(svc, user.id, None, user.language_code)
-    if not await _claim(svc, update, message.text or "/start", language):
+    # Claimed with no text: the one-time code is not kept, and the retry job has nothing to
+    # send to Rasa for a /start (it only retries what Rasa should read).
+    if not await _claim(svc, update, "", language):
         return
     code = context.args[0] if context.args else ""
+    bound = await _is_bound(svc, user.id)
+    # A binding attempt counts against the sender's own rate (codes cannot be guessed fast).
+    if not await _admitted(update, context, language, as_stranger=not bound and not code):
+        return
     if not code:
-        if await _is_bound(svc, user.id):
+        if bound:
             await message.reply_text(t(language, "bind.already"))
         else:
             await _welcome(update, language)
@@ -221,6 +298,8 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     language = await _language(svc, user.id, None, user.language_code)
     if not await _claim(svc, update, "", language):
+        return
+    if not await _admitted(update, context, language, as_stranger=False):
         return
     contact = message.contact
     await _bind_reply(
@@ -270,12 +349,15 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _claim(svc, update, "", language):
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
         return
-    if not await _is_bound(svc, user.id):
+    bound = await _is_bound(svc, user.id)
+    if not await _admitted(update, context, language, as_stranger=not bound):
+        return
+    if not bound:
         await _welcome(update, language)
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
     listening = listener(context)
-    await context.bot.send_chat_action(message.chat_id, "typing")
+    await _typing(context, message.chat_id)
     heard = await listening.hear(
         context.bot,
         chat_id=message.chat_id,
@@ -283,10 +365,12 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         file_id=audio.file_id,
         seconds=_seconds(audio.duration),
         suffix=suffix_for(audio.mime_type, voice=message.voice is not None),
+        file_size=audio.file_size,
     )
     if heard.transcript is None or heard.problem is not None:
         key = heard.problem or "voice.not_understood"
-        await message.reply_text(t(language, key, limit=listening.max_seconds))
+        size = f"{listening.max_bytes / 1_000_000:g}"
+        await message.reply_text(t(language, key, limit=listening.max_seconds, size=size))
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
     text = typed_text(heard.transcript.text)
@@ -329,32 +413,102 @@ async def _unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE, key: 
         return
     svc = services(context)
     language = await _language(svc, user.id, message.caption, user.language_code)
-    if await _claim(svc, update, "", language):
+    if await _claim(svc, update, "", language) and await _admitted(
+        update, context, language, as_stranger=False
+    ):
         await message.reply_text(t(language, key))
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
 
 
+@dataclass(frozen=True)
+class _Owed:
+    """An update still owed an answer, read out of its session for the retry job."""
+
+    update_id: int
+    user_id: int
+    chat_id: int
+    text: str
+    language: str
+    status: str
+    received_at: datetime
+
+    @classmethod
+    def of(cls, row: InboundUpdate) -> _Owed:
+        return cls(
+            row.update_id,
+            row.telegram_user_id,
+            row.chat_id,
+            row.text,
+            row.language,
+            row.status,
+            row.received_at,
+        )
+
+
+def unanswered_after(settings: Settings) -> timedelta:
+    """How long a claimed update may stay unanswered before the retry job takes it over: the
+    setting, but never less than a whole Rasa round trip (plus a margin) so a slow first
+    attempt in another process is not doubled."""
+    seconds = max(settings.unanswered_retry_after_seconds, settings.rasa_timeout + 5)
+    return timedelta(seconds=seconds)
+
+
 async def retry_failed(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Job: answer messages that arrived while Rasa or the action server was down."""
+    """Job: answer every message still owed an answer while RETRY_FAILED_WITHIN_MINUTES says an
+    answer is useful: those Rasa, the action server or the network failed, and those claimed
+    but never answered (the bot died in between). Never one this process is still handling:
+    that would run its actions twice."""
     svc = services(context)
+    busy = in_flight(context.application.bot_data)
     window = timedelta(minutes=svc.settings.retry_failed_within_minutes)
+    stalled = unanswered_after(svc.settings)
     pending = await svc.db(
         lambda s: [
-            (u.update_id, u.telegram_user_id, u.chat_id, u.text, u.language, u.received_at)
-            for u in inbox.updates_to_retry(s, clock=svc.clock, within=window)
+            _Owed.of(u)
+            for u in inbox.updates_to_retry(
+                s, clock=svc.clock, within=window, unanswered_after=stalled, busy=busy.ids()
+            )
         ]
     )
-    for update_id, user_id, chat_id, text, language, received_at in pending:
-        if not await converse(
-            context,
-            update_id=update_id,
-            user_id=user_id,
-            chat_id=chat_id,
-            text=text,
-            language=language,
-            sent_at=received_at,
-        ):
+    for owed in pending:
+        if owed.update_id in busy:
+            continue
+        with busy.holding(owed.update_id):
+            try:
+                rasa_up = await _retry(context, owed)
+            except Exception:  # one broken update must not block the others behind it
+                log.exception("retry failed", extra={"update_id": owed.update_id})
+                await svc.db(partial(inbox.mark_failed, update_id=owed.update_id))
+                continue
+        if not rasa_up:
             return
+
+
+async def _retry(context: ContextTypes.DEFAULT_TYPE, owed: _Owed) -> bool:
+    """Send one owed update to Rasa again; False if Rasa is still down."""
+    svc = services(context)
+    text = payload_of(owed.text, svc.button_payloads) if owed.text else None
+    if not text or len(text) > MAX_MESSAGE or not await _is_bound(svc, owed.user_id):
+        # Nothing Rasa should read: a voice note that died before its transcript, a button
+        # whose payload a restart forgot, a stranger's message. Never sent, never retried.
+        await svc.db(lambda s: inbox.finish(s, owed.update_id, inbox.IGNORED, clock=svc.clock))
+        return True
+    answered = await converse(
+        context,
+        update_id=owed.update_id,
+        user_id=owed.user_id,
+        chat_id=owed.chat_id,
+        text=text,
+        language=owed.language,
+        sent_at=owed.received_at,
+    )
+    if not answered and owed.status == inbox.RECEIVED:
+        # The bot died before saying anything: say now what the handler would have said.
+        try:
+            await context.bot.send_message(owed.chat_id, t(owed.language, "error.backend_down"))
+        except TelegramError as error:
+            log.info("backend-down notice not sent", extra={"error": str(error)})
+    return answered
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,22 +1,41 @@
 """Inbound messages: each Telegram update is handled once, and none is lost if a backend fails.
 
 The bot claims an update by its id before doing anything. A repeated update id (Telegram
-re-delivering after a timeout, a webhook retry) finds the claim and is ignored. A message that
-could not be answered because Rasa or the action server was down stays ``failed`` and is retried.
+re-delivering after a timeout, a webhook retry) finds the claim and is ignored.
+
+Every claimed update ends in one of the final states below, or is retried:
+
+- ``received``: claimed, not finished yet. Normally the bot is still on it; if it stays so for
+  longer than the bot's "unanswered" threshold, the bot died (or its reply never went out) and
+  the update is retried.
+- ``failed``: Rasa, the action server or the network to Telegram failed; retried.
+- ``answered``, ``throttled`` (over the user's inbound rate), ``ignored`` (a stranger's extra
+  messages, nothing to send), ``undeliverable`` (the user blocked the bot or the chat is gone):
+  final, never retried.
+
+Retries go on for as long as the retry window says, however many attempts that takes;
+``attempts`` counts them for reports only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from retail.clock import Clock
 from retail.models import InboundUpdate
 
-MAX_ATTEMPTS = 10
+RECEIVED = "received"
+FAILED = "failed"
+ANSWERED = "answered"
+THROTTLED = "throttled"
+IGNORED = "ignored"
+UNDELIVERABLE = "undeliverable"
+FINAL = frozenset({ANSWERED, THROTTLED, IGNORED, UNDELIVERABLE})
 
 
 def claim_update(
@@ -41,6 +60,7 @@ def claim_update(
                 chat_id=chat_id,
                 text=text,
                 language=language,
+                status=RECEIVED,
                 received_at=clock.now(),
             )
         )
@@ -54,34 +74,49 @@ def claim_update(
 
 def mark_answered(session: Session, update_id: int, *, clock: Clock) -> None:
     """The user got their answer."""
+    finish(session, update_id, ANSWERED, clock=clock)
+
+
+def finish(session: Session, update_id: int, status: str, *, clock: Clock) -> None:
+    """End an update in one of the :data:`FINAL` states: it is never retried again."""
+    if status not in FINAL:
+        raise ValueError(f"not a final inbound status: {status}")
     update = session.get(InboundUpdate, update_id)
     if update is not None:
-        update.status = "answered"
+        update.status = status
         update.done_at = clock.now()
 
 
 def mark_failed(session: Session, update_id: int) -> None:
-    """The backend could not answer; the update stays for :func:`updates_to_retry`."""
+    """The backend (or the way back to Telegram) failed; :func:`updates_to_retry` returns the
+    update until the retry window closes. No attempt cap: the window alone ends the retries."""
     update = session.get(InboundUpdate, update_id)
     if update is not None:
-        update.status = "failed"
+        update.status = FAILED
         update.attempts += 1
-        if update.attempts >= MAX_ATTEMPTS:
-            update.status = "abandoned"
 
 
 def updates_to_retry(
-    session: Session, *, clock: Clock, within: timedelta, limit: int = 50
+    session: Session,
+    *,
+    clock: Clock,
+    within: timedelta,
+    unanswered_after: timedelta | None = None,
+    busy: Collection[int] = (),
+    limit: int = 50,
 ) -> list[InboundUpdate]:
-    """Failed updates young enough that an answer is still useful, oldest first."""
-    return list(
-        session.scalars(
-            select(InboundUpdate)
-            .where(
-                InboundUpdate.status == "failed",
-                InboundUpdate.received_at >= clock.now() - within,
-            )
-            .order_by(InboundUpdate.update_id)
-            .limit(limit)
+    """Updates to try again, oldest first: ``failed`` ones, and (with ``unanswered_after``)
+    ``received`` ones older than that, which nobody is working on any more. Only updates that
+    arrived within ``within`` (an old answer is no use), never those in ``busy`` (still being
+    handled by this process)."""
+    now = clock.now()
+    waiting = InboundUpdate.status == FAILED
+    if unanswered_after is not None:
+        stalled = and_(
+            InboundUpdate.status == RECEIVED, InboundUpdate.received_at <= now - unanswered_after
         )
-    )
+        waiting = or_(waiting, stalled)
+    query = select(InboundUpdate).where(waiting, InboundUpdate.received_at >= now - within)
+    if busy:
+        query = query.where(InboundUpdate.update_id.not_in(list(busy)))
+    return list(session.scalars(query.order_by(InboundUpdate.update_id).limit(limit)))

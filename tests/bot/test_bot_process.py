@@ -8,13 +8,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from retail.clock import SystemClock
 from retail.db import Database
 from retail.models import InboundUpdate
-from retail.schema import migrate
-from retail.seed import seed_demo
-from scripts.stack import Ports, Stack, free_port
+from scripts.stack import Stack, free_port
 from standin import StandinClient
+from tests.bot.stacks import bot_stack
 
 
 @pytest.fixture(scope="module", params=["polling", "webhook"])
@@ -23,19 +21,7 @@ def bot_only(
 ) -> Iterator[Stack]:
     """Stand-in and bot (no Rasa: RASA_URL points at a closed port), on a seeded database."""
     work = tmp_path_factory.mktemp(f"bot-{request.param}")
-    url = f"sqlite:///{work / 'retail.db'}"
-    migrate(url)
-    database = Database(url)
-    with database.session() as session:
-        seed_demo(session, SystemClock())
-    database.dispose()
-    ports = Ports(rasa=free_port(), actions=free_port(), http=free_port(), standin=free_port())
-    env = {
-        "DATABASE_URL": url,
-        "TELEGRAM_BOT_TOKEN": "",
-        "TELEGRAM_API_URL": f"http://127.0.0.1:{ports.standin}",
-        "RASA_TIMEOUT": "3",
-    }
+    env: dict[str, str] = {}
     if request.param == "webhook":
         hook = free_port()
         env |= {
@@ -45,7 +31,7 @@ def bot_only(
             "WEBHOOK_PORT": str(hook),
             "WEBHOOK_SECRET": "s3cret-token",
         }
-    stack = Stack(env=env, log_dir=work / "logs", ports=ports)
+    stack = bot_stack(work, **env)
     try:
         stack.wait_ready(stack.start_standin(), timeout=30)
         stack.wait_ready(stack.start_bot(), timeout=60)

@@ -39,6 +39,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "TELEGRAM_API_URL": f"http://127.0.0.1:{ports.standin}",
         "LOG_LEVEL": "INFO",
         "RETRY_FAILED_EVERY_SECONDS": "2",
+        # A claimed message left unanswered (a killed bot) is retried after RASA_TIMEOUT + 5 s.
+        "UNANSWERED_RETRY_AFTER_SECONDS": "1",
+        # The fuzz test answers thousands of messages from six users as fast as the stack can;
+        # the inbound limiter has its own tests (tests/bot/test_inbound.py).
+        "INBOUND_BURST": "100000",
+        "INBOUND_PER_MINUTE": "100000",
+        "INBOUND_STRANGER_PER_MINUTE": "100000",
         # The English model pocketsphinx ships: the real decode and recognition path in CI.
         "VOICE_ENGINE": "pocketsphinx",
         "VOICE_DIR": str(work / "voice"),

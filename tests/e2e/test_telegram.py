@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 import pytest
 from sqlalchemy import select
 
 from retail.db import Database
-from retail.models import Retailer, User
+from retail.models import InboundUpdate, Retailer, User
 from scripts.stack import Stack
 from standin import StandinClient
 from tests.e2e.helpers import wholesale
@@ -111,3 +113,56 @@ async def test_when_the_action_server_is_down_the_user_is_told_and_answered_late
         10002, 1, since=since, timeout=30, methods={"sendMessage"}
     )
     assert wholesale(e2e_database, "双喜(硬)") in str(late["text"])
+
+
+def _process(stack: Stack, name: str) -> int:
+    """The process group of the running process called ``name``."""
+    [pid] = [p.popen.pid for p in stack.processes if p.name == name and p.popen.poll() is None]
+    return pid
+
+
+def _inbound(database: Database, user_id: int) -> list[tuple[str, int]]:
+    with database.session() as session:
+        rows = session.execute(
+            select(InboundUpdate.status, InboundUpdate.attempts)
+            .where(InboundUpdate.telegram_user_id == user_id)
+            .order_by(InboundUpdate.update_id)
+        ).all()
+    return [(status, attempts) for status, attempts in rows]
+
+
+async def test_a_bot_killed_between_claim_and_reply_answers_the_message_after_restart(
+    stack: Stack, standin: StandinClient, e2e_database: Database
+) -> None:
+    """Rasa is frozen (SIGSTOP), so the bot claims the message and waits on Rasa; the bot is
+    killed (SIGKILL) right there. Rasa thaws, a new bot starts, and the retry job answers the
+    claimed message through the real Rasa and actions: one real answer, nothing twice.
+    (The dead bot's request still reaches Rasa once it thaws: Rasa may run that turn twice,
+    which is why every confirm is idempotent; the dead bot cannot send, so the user hears once.)"""
+    await standin.add_user(10003, first_name="Liu", language_code="zh-hans")
+    before = len(_inbound(e2e_database, 10003))
+    since = await standin.last_seq()
+    rasa = _process(stack, "rasa")
+    os.killpg(rasa, signal.SIGSTOP)
+    try:
+        await standin.send_text(10003, "白沙硬多少钱一条")
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if len(_inbound(e2e_database, 10003)) > before:
+                break
+        await asyncio.sleep(0.5)
+        assert _inbound(e2e_database, 10003)[before:] == [("received", 0)]
+        os.killpg(_process(stack, "bot"), signal.SIGKILL)
+    finally:
+        os.killpg(rasa, signal.SIGCONT)
+    stack.wait_ready(stack.start_bot(), timeout=60)
+    # Retried once it is older than RASA_TIMEOUT + 5 s (25 s here): the first bot might still
+    # have been waiting on Rasa, as far as anyone can tell from the row.
+    [reply] = await standin.wait_for_messages(
+        10003, 1, since=since, timeout=90, methods={"sendMessage"}
+    )
+    assert wholesale(e2e_database, "白沙(硬)") in str(reply["text"])
+    await asyncio.sleep(5)  # two more runs of the retry job: nothing more is sent
+    sent = await standin.sent_messages(10003, since=since)
+    assert [m["method"] for m in sent if m["method"] == "sendMessage"] == ["sendMessage"]
+    assert [status for status, _ in _inbound(e2e_database, 10003)[before:]] == ["answered"]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from retail import inbox
 from retail.clock import FixedClock
 from retail.db import Database
+from retail.models import InboundUpdate
 
 
 def _claim(db: Database, clock: FixedClock, update_id: int) -> bool:
@@ -48,12 +51,56 @@ def test_failed_updates_are_retried_while_recent(any_db: Database, clock: FixedC
     assert late == []
 
 
-def test_an_update_is_abandoned_after_repeated_failures(
+def _due(db: Database, clock: FixedClock, **options: object) -> list[int]:
+    with db.session() as session:
+        return [
+            u.update_id
+            for u in inbox.updates_to_retry(
+                session,
+                clock=clock,
+                within=timedelta(minutes=15),
+                unanswered_after=timedelta(seconds=60),
+                **options,  # type: ignore[arg-type]
+            )
+        ]
+
+
+def test_the_retry_window_is_the_setting_not_an_attempt_count(
     any_db: Database, clock: FixedClock
 ) -> None:
-    _claim(any_db, clock, 3)
-    for _ in range(inbox.MAX_ATTEMPTS):
+    _claim(any_db, clock, 14)  # received 16 minutes before the check
+    clock.advance(timedelta(minutes=2))
+    _claim(any_db, clock, 15)  # received 14 minutes before the check
+    for _ in range(25):  # one every 20 s for 8 minutes and more: no cap ends it early
         with any_db.session() as session:
-            inbox.mark_failed(session, 3)
+            inbox.mark_failed(session, 14)
+            inbox.mark_failed(session, 15)
+    clock.advance(timedelta(minutes=14))
+
+    assert _due(any_db, clock) == [15]
     with any_db.session() as session:
-        assert inbox.updates_to_retry(session, clock=clock, within=timedelta(hours=1)) == []
+        assert session.get(InboundUpdate, 15).attempts == 25  # type: ignore[union-attr]
+
+
+def test_an_update_claimed_but_never_answered_is_retried_once_it_is_old_enough(
+    any_db: Database, clock: FixedClock
+) -> None:
+    _claim(any_db, clock, 21)
+    clock.advance(timedelta(seconds=59))
+    assert _due(any_db, clock) == []  # may still be on its way
+    clock.advance(timedelta(seconds=2))
+    assert _due(any_db, clock) == [21]
+    assert _due(any_db, clock, busy={21}) == []  # this process is still handling it
+
+
+def test_finished_updates_are_never_retried(any_db: Database, clock: FixedClock) -> None:
+    for update_id, status in enumerate(sorted(inbox.FINAL), start=31):
+        _claim(any_db, clock, update_id)
+        with any_db.session() as session:
+            inbox.mark_failed(session, update_id)
+            inbox.finish(session, update_id, status, clock=clock)
+    clock.advance(timedelta(minutes=5))
+
+    assert _due(any_db, clock) == []
+    with any_db.session() as session, pytest.raises(ValueError):
+        inbox.finish(session, 31, inbox.FAILED, clock=clock)
