@@ -6,10 +6,18 @@ the plan with 确认/取消 buttons whose payloads name the plan (``/affirm{"pla
 ``order_plan`` slot remembers the newest one, so a typed "确认"/"取消" works too.
 ``action_order_confirm`` applies it, ``action_order_cancel`` drops it. The business rules all
 live in ``retail/``; this module reads the tracker and renders the results.
+
+A confirmation applies only what the user saw: a tap the plan its button names, a typed yes the
+plan in the slot (never "the newest plan": with an empty slot it applies nothing and offers the
+pending plan, if any), and only if that plan was shown before the yes was written (the bot
+passes the Telegram message time as metadata ``message_time``; a yes typed during an outage and
+replayed later does not confirm a plan offered meanwhile). When the order changed after the plan
+was made, nothing is applied and the same changes are offered again on today's figures.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -18,6 +26,7 @@ from rasa_sdk.events import SlotSet
 from actions.base import Button, Reply, RetailAction, Turn
 from actions.order_reading import requested_lines
 from lang.confirmations import is_explicit_confirmation
+from lang.times import parse_message_time
 from retail.errors import OrderBusy, OrderClosed, PlanUnavailable, RecordNotFound
 from retail.i18n import format_datetime, format_money
 from retail.orders import (
@@ -25,13 +34,17 @@ from retail.orders import (
     ChangeResult,
     LineChange,
     LineRejection,
+    OrderMoved,
     OrderView,
+    PlanShownLater,
     cancel_change,
     confirm_change,
+    newest_pending,
     ordered_product_ids,
     pending_plan,
     plan_order_change,
     propose_change,
+    refresh_plan,
     repeat_last_order,
     show_order,
 )
@@ -48,6 +61,14 @@ def message_ref(tracker: Tracker) -> str:
         return f"tg:{metadata['update_id']}"
     message_id = latest.get("message_id")
     return f"rasa:{message_id}" if message_id else ""
+
+
+def written_at(tracker: Tracker) -> datetime | None:
+    """When the user wrote the latest message, from the bot's metadata ``message_time`` (the
+    Telegram message date, kept when a retry replays the message later); None if not given."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    raw = metadata.get("message_time") if isinstance(metadata, dict) else None
+    return parse_message_time(raw)
 
 
 def product_label(turn: Turn, spec: str | None, name_en: str | None) -> str:
@@ -338,17 +359,23 @@ class ActionOrderRepeatLast(RetailAction):
 
 
 class ActionOrderConfirm(RetailAction):
-    """The user confirmed (tap or typed): apply the plan exactly once.
+    """The user confirmed (tap or typed): apply the plan they were shown, exactly once.
 
     A typed affirm whose words are not a clear yes (the NLU also calls a lone emoji an affirm)
-    applies nothing: the plan is offered again with its buttons and stays remembered.
+    applies nothing: the plan is offered again with its buttons and stays remembered. So does
+    a typed yes written before the plan was shown. With no plan in the slot a typed yes
+    applies nothing either: the pending plan, if there is one, is offered again. When the
+    order moved since the plan was made, the same changes are planned again and offered.
     """
 
     action_name = "action_order_confirm"
 
     def respond(self, turn: Turn) -> Reply:
-        plan_id = _requested_plan(turn)
-        if turn.entity("plan") is None and not is_explicit_confirmation(turn.text):
+        tapped = turn.entity("plan")
+        plan_id = tapped or turn.tracker.get_slot(PLAN_SLOT)
+        if not plan_id:
+            return self._nothing_named(turn)
+        if tapped is None and not is_explicit_confirmation(turn.text):
             return self._ask_again(turn, plan_id)
         try:
             result = confirm_change(
@@ -357,28 +384,71 @@ class ActionOrderConfirm(RetailAction):
                 plan_id,
                 source_message=message_ref(turn.tracker),
                 clock=turn.clock,
+                written_at=None if tapped else written_at(turn.tracker),
             )
+        except PlanShownLater:
+            return self._ask_again(turn, plan_id, key="order.confirm.before_plan")
+        except OrderMoved:
+            return self._plan_again(turn, plan_id)
         except PlanUnavailable as error:
             return Reply(texts=[render_unavailable(turn, error)], events=_decided())
         except OrderClosed as error:
             return Reply(texts=[render_closed(turn, error)], events=_decided())
         except OrderBusy:
             # Every retry met a newer version; the plan is still pending, so offer it again.
-            retry = _buttons(turn, plan_id) if plan_id else []
-            return Reply(texts=[turn.t("order.busy")], buttons=retry, events=_decided())
+            return Reply(
+                texts=[turn.t("order.busy")], buttons=_buttons(turn, plan_id), events=_decided()
+            )
         return Reply(texts=[render_result(turn, result)], events=_decided())
 
     @staticmethod
-    def _ask_again(turn: Turn, plan_id: str | None) -> Reply:
+    def _ask_again(turn: Turn, plan_id: str, *, key: str = "order.confirm.unclear") -> Reply:
+        """Offer the plan again with its buttons (``key`` says why); nothing is written."""
         try:
             plan = pending_plan(turn.session, turn.principal, plan_id, clock=turn.clock)
         except PlanUnavailable as error:
             return Reply(texts=[render_unavailable(turn, error)], events=_decided())
         assert plan.plan_id is not None
+        texts = [turn.t(key)]
+        if key != "order.confirm.unclear":
+            texts.append(render_plan(turn, plan, title_key="order.change.title"))
         return Reply(
-            texts=[turn.t("order.confirm.unclear")],
+            texts=texts,
             buttons=_buttons(turn, plan.plan_id),
             events=[SlotSet(PLAN_SLOT, plan.plan_id)],
+        )
+
+    @staticmethod
+    def _nothing_named(turn: Turn) -> Reply:
+        """A yes with no plan offered in this conversation confirms nothing: offer the plan
+        still pending, if any, or say there is none."""
+        plan = newest_pending(turn.session, turn.principal, clock=turn.clock)
+        if plan is None or plan.plan_id is None:
+            return Reply(texts=[turn.t("order.plan.unknown")], events=_decided())
+        return Reply(
+            texts=[
+                turn.t("order.confirm.which"),
+                render_plan(turn, plan, title_key="order.change.title"),
+            ],
+            buttons=_buttons(turn, plan.plan_id),
+            events=[SlotSet(PLAN_SLOT, plan.plan_id)],
+        )
+
+    @staticmethod
+    def _plan_again(turn: Turn, plan_id: str) -> Reply:
+        """The order changed since the plan was made: the same changes, planned against the
+        order as it is now, offered for a fresh confirmation (the old plan is superseded)."""
+        try:
+            plan = refresh_plan(turn.session, turn.principal, plan_id, clock=turn.clock)
+        except PlanUnavailable as error:
+            return Reply(texts=[render_unavailable(turn, error)], events=_decided())
+        except OrderClosed as error:
+            return Reply(texts=[render_closed(turn, error)], events=_decided())
+        offered = propose(turn, plan, title_key="order.change.title")
+        return Reply(
+            texts=[turn.t("order.confirm.order_changed"), *offered.texts],
+            buttons=offered.buttons,
+            events=offered.events,
         )
 
 

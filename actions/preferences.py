@@ -2,9 +2,10 @@
 
 The wish comes from the NLU's ``time`` entities where it found them and from
 ``lang.reminder_prefs`` for the rest of the words; ``retail.reminders.preferences`` settles it
-for the retailer. ``/prefs_confirm{"ref": "<encoded change>"}`` carries exactly the change the offer
-showed, so a tap saves that and nothing else. A message with no recognisable wish gets the
-current settings and a few one-tap choices.
+for the retailer. ``/prefs_confirm{"ref": "<offer ref>:<encoded change>"}`` carries exactly the
+change the offer showed, so a tap saves that and nothing else, and names the offer (the start of
+the message it answered), so the same button tapped twice saves once. A message with no
+recognisable wish gets the current settings and a few one-tap choices.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from actions.base import Button, Reply, RetailAction, Turn
-from actions.conversation import payload, user_text
+from actions.conversation import message_ref, payload, user_text
 from actions.support import cancel_button
 from lang.reminder_prefs import PreferenceWords, mention_from_entity, read_preference_words
 from lang.times import TimeMention
@@ -23,10 +24,27 @@ from retail.reminders import (
     PreferenceChange,
     PreferenceView,
     PreferenceWish,
-    apply_preference_change,
     current_preferences,
     plan_preference_change,
 )
+from retail.reminders.preferences import confirm_preference_change
+
+OFFER_REF_LENGTH = 8
+"""How much of the offering message's id a button keeps: enough to tell one retailer's offers
+apart, short enough that the payload fits Telegram's 64 bytes of callback data."""
+
+
+def confirm_ref(turn: Turn, change: PreferenceChange) -> str:
+    """The ``ref`` of a confirm button: the offer (the message it answers) and the change."""
+    offer = message_ref(turn.tracker)[:OFFER_REF_LENGTH]
+    return f"{offer}:{change.encode()}" if offer else change.encode()
+
+
+def read_confirm_ref(ref: str) -> tuple[str | None, PreferenceChange]:
+    """The offer and the change a confirm button carries; ValueError for a forged one. A
+    button from before offers were named carries the change alone."""
+    offer, _, encoded = ref.rpartition(":")
+    return offer or None, PreferenceChange.decode(encoded)
 
 
 def wish_from_words(words: PreferenceWords) -> PreferenceWish:
@@ -138,7 +156,7 @@ def _choices(turn: Turn, view: PreferenceView) -> list[Button]:
     ]
     day = weekday_name(view.order_weekday, turn.language)
     return [
-        Button(turn.t(key, day=day), payload("prefs_confirm", change.encode()))
+        Button(turn.t(key, day=day), payload("prefs_confirm", confirm_ref(turn, change)))
         for key, change in options
     ]
 
@@ -167,7 +185,7 @@ class ActionReminderPrefs(RetailAction):
                 buttons=_choices(turn, view),
             )
         confirm = Button(
-            turn.t("prefs.confirm_button"), payload("prefs_confirm", plan.change.encode())
+            turn.t("prefs.confirm_button"), payload("prefs_confirm", confirm_ref(turn, plan.change))
         )
         return Reply(
             texts=[turn.t("prefs.offer", changes=describe_change(turn, plan.change))],
@@ -176,16 +194,19 @@ class ActionReminderPrefs(RetailAction):
 
 
 class ActionPrefsConfirm(RetailAction):
-    """Save the change the tapped button carries and repeat the settings as saved."""
+    """Save the change the tapped button carries (once per offer) and repeat the settings."""
 
     action_name = "action_prefs_confirm"
 
     def respond(self, turn: Turn) -> Reply:
         try:
-            change = PreferenceChange.decode(turn.entity("ref") or "")
+            offer, change = read_confirm_ref(turn.entity("ref") or "")
         except ValueError:
             return Reply(texts=[turn.t("button.expired")])
         if change.is_empty:
             return Reply(texts=[turn.t("button.expired")])
-        view = apply_preference_change(turn.session, turn.principal, change, clock=turn.clock)
-        return Reply(texts=[turn.t("prefs.saved"), describe_preferences(turn, view)])
+        saved = confirm_preference_change(
+            turn.session, turn.principal, change, offer_key=offer, clock=turn.clock
+        )
+        title = "prefs.already_saved" if saved.already else "prefs.saved"
+        return Reply(texts=[turn.t(title), describe_preferences(turn, saved.view)])

@@ -101,12 +101,14 @@ class ActionPaymentNotice(RetailAction):
 
 
 class ActionDepositConfirm(RetailAction):
-    """The retailer confirmed their deposit claim: record it and tell the manager."""
+    """The retailer confirmed their deposit claim: record it and tell the manager, once per
+    offer (the button's ref is the key: a double or replayed tap is answered, not recorded)."""
 
     action_name = "action_deposit_confirm"
 
     def respond(self, turn: Turn) -> Reply:
-        parts = split_ref(turn.entity("ref"), parts=2)
+        ref = turn.entity("ref")
+        parts = split_ref(ref, parts=2)
         if parts is None:
             return Reply(texts=[turn.t("button.expired")])
         try:
@@ -117,9 +119,18 @@ class ActionDepositConfirm(RetailAction):
         if message is None:
             return Reply(texts=[turn.t("button.expired")])
         report = report_deposit(
-            turn.session, turn.principal, amount=amount, message=message, clock=turn.clock
+            turn.session,
+            turn.principal,
+            amount=amount,
+            message=message,
+            clock=turn.clock,
+            offer_key=ref,
         )
+        shown = format_money(amount) if amount is not None else ""
+        if report.already_recorded:
+            key = "deposit.already" if amount is not None else "deposit.already_no_amount"
+            return Reply(texts=[turn.t(key, amount=shown), render_status(turn, report.status)])
         key = "deposit.recorded" if amount is not None else "deposit.recorded_no_amount"
-        text = turn.t(key, amount=format_money(amount) if amount is not None else "")
+        text = turn.t(key, amount=shown)
         notice = "deposit.manager_told" if report.manager_notified else "deposit.manager_not_told"
         return Reply(texts=[text, turn.t(notice), render_status(turn, report.status)])

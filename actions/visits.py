@@ -39,7 +39,6 @@ from retail.clock import local
 from retail.errors import VisitShopAmbiguous
 from retail.i18n import format_datetime, format_money
 from retail.models import Retailer
-from retail.reminders import remind_short_retailers
 from retail.settlement import shortfalls
 from retail.visits import (
     COUNTERFEIT_DAYS,
@@ -63,6 +62,7 @@ from retail.visits import (
     require_manager,
     retailer_status,
     save_visit,
+    send_deposit_reminders,
     shop_name,
     shops_not_visited,
     stock_outs,
@@ -293,7 +293,8 @@ class ActionVisitPick(RetailAction):
 
 
 class ActionVisitSave(RetailAction):
-    """保存: the draft becomes the record and the retailer is asked to confirm."""
+    """保存: the draft becomes the record and the retailer is asked to confirm. A second 保存
+    of the same draft (a double tap, a replay) writes nothing and says it was saved before."""
 
     action_name = "action_visit_save"
 
@@ -309,9 +310,10 @@ class ActionVisitSave(RetailAction):
             confirm_payload=lambda note: payload("visit_confirm", str(note)),
         )
         visit = saved.visit
-        texts = [
-            turn.t("visit.saved", shop=_shop(turn, visit.retailer_name, visit.retailer_name_en))
-        ]
+        shop = _shop(turn, visit.retailer_name, visit.retailer_name_en)
+        if saved.already_saved:
+            return Reply(texts=[turn.t("visit.already_saved", shop=shop)])
+        texts = [turn.t("visit.saved", shop=shop)]
         if saved.confirmation_queued:
             texts.append(turn.t("visit.saved_confirm_asked"))
         elif visit.confirmed_at is None:
@@ -659,20 +661,30 @@ class ActionRemindShortfalls(RetailAction):
         return Reply(
             texts=[turn.t("visit.remind.offer", count=len(short), items=items)],
             buttons=[
-                Button(turn.t("visit.remind.button"), payload("remind_shortfalls_send")),
+                # The tap names this offer, so confirming it twice sends one set of reminders.
+                Button(
+                    turn.t("visit.remind.button"),
+                    payload("remind_shortfalls_send", message_ref(turn.tracker) or None),
+                ),
                 Button(turn.t("visit.button.cancel"), payload("pending_cancel")),
             ],
         )
 
 
 class ActionRemindShortfallsSend(RetailAction):
-    """The manager confirmed: enqueue the deposit reminders through the outbox."""
+    """The manager confirmed: enqueue the deposit reminders through the outbox, once per offer
+    (a second or replayed tap on the same offer queues nothing and says so)."""
 
     action_name = "action_remind_shortfalls_send"
 
     def respond(self, turn: Turn) -> Reply:
         require_manager(turn.principal)
-        report = remind_short_retailers(turn.session, turn.principal, turn.clock)
+        sent = send_deposit_reminders(
+            turn.session, turn.principal, offer_key=turn.entity("ref"), clock=turn.clock
+        )
+        if sent.already:
+            return Reply(texts=[turn.t("visit.remind.already")])
+        report = sent.report
         names = _territory_names(turn)
         sep = turn.t("visit.list_sep")
         texts = []

@@ -2,6 +2,7 @@
 
 from retail.models.base import Base, UTCDateTime
 from retail.models.catalog import Contact, Policy, Product, ProductAlias, StarQuota
+from retail.models.offers import ConfirmedOffer, claim_offer
 from retail.models.orders import Order, OrderAudit, OrderChangePlan, OrderLine
 from retail.models.people import BindingCode, Manager, Retailer, User
 from retail.models.reminders import OutboxMessage, ReminderPreference
@@ -13,6 +14,7 @@ __all__ = [
     "BalanceSnapshot",
     "Base",
     "BindingCode",
+    "ConfirmedOffer",
     "Contact",
     "DepositClaim",
     "FollowUp",
@@ -35,4 +37,5 @@ __all__ = [
     "User",
     "VisitFinding",
     "VisitNote",
+    "claim_offer",
 ]

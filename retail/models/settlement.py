@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from retail.models.base import Base, Money, UTCDateTime
@@ -37,9 +37,14 @@ class BalanceSnapshot(Base):
 
 
 class DepositClaim(Base):
-    """A retailer saying they deposited money: a claim for the manager to see, not a balance."""
+    """A retailer saying they deposited money: a claim for the manager to see, not a balance.
+
+    ``offer_key`` names the offer the retailer confirmed (the button's reference): unique per
+    shop, so a double tap or a replayed tap records one claim, not two.
+    """
 
     __tablename__ = "deposit_claims"
+    __table_args__ = (UniqueConstraint("retailer_id", "offer_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"), index=True)
@@ -47,6 +52,7 @@ class DepositClaim(Base):
     amount: Mapped[Decimal | None] = mapped_column(Money)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     message: Mapped[str] = mapped_column(String(512))
+    offer_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class FeedToken(Base):

@@ -30,6 +30,9 @@ class VisitNote(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("visit_notes.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The draft this note was saved from: unique, so saving one draft twice (a double tap, a
+    # replayed 保存, two saves at once) can only ever write one note.
+    draft_id: Mapped[int | None] = mapped_column(Integer, unique=True)
 
     findings: Mapped[list[VisitFinding]] = relationship(cascade="all, delete-orphan")
     follow_ups: Mapped[list[FollowUp]] = relationship(cascade="all, delete-orphan")

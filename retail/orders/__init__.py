@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from retail.orders.confirmations import (
     PLAN_TTL,
+    OrderMoved,
+    PlanShownLater,
     cancel_change,
     confirm_change,
+    newest_pending,
     pending_plan,
     propose_change,
+    refresh_plan,
 )
 from retail.orders.weekly import (
     ChangePlan,
@@ -26,6 +30,7 @@ from retail.orders.weekly import (
     ordered_product_ids,
     plan_order_change,
     repeat_last_order,
+    requests_of,
     show_order,
 )
 
@@ -36,18 +41,23 @@ __all__ = [
     "LineChange",
     "LineRejection",
     "LineRequest",
+    "OrderMoved",
     "OrderView",
+    "PlanShownLater",
     "apply_order_change",
     "cancel_change",
     "confirm_change",
     "current_order",
     "is_open",
+    "newest_pending",
     "open_order",
     "order_total",
     "ordered_product_ids",
     "pending_plan",
     "plan_order_change",
     "propose_change",
+    "refresh_plan",
     "repeat_last_order",
+    "requests_of",
     "show_order",
 ]

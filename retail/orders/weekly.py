@@ -517,6 +517,22 @@ def plan_order_change(
     )
 
 
+def requests_of(plan: ChangePlan) -> list[LineRequest]:
+    """The requests that give ``plan``'s accepted changes, in 条: an ``add`` stays a delta
+    (加2条 adds 2 to whatever the line holds now), a ``set`` stays the quantity asked for.
+    Planning them again against a moved order gives the same change on today's figures."""
+    requests: list[LineRequest] = []
+    for change in plan.changes:
+        if change.action == "add":
+            action: LineAction = "add" if change.amount >= 0 else "reduce"
+            requests.append(LineRequest(change.product_id, action, abs(change.amount)))
+        elif change.amount == 0:
+            requests.append(LineRequest(change.product_id, "remove"))
+        else:
+            requests.append(LineRequest(change.product_id, "set", change.amount))
+    return requests
+
+
 def repeat_last_order(
     session: Session, principal: Principal, *, clock: Clock, request_message: str = ""
 ) -> ChangePlan:

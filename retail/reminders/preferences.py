@@ -6,7 +6,8 @@ A retailer's wish ("每周三上午提醒我就行", "别天天发", "暂停提�
 order day, the default pause, the daily cap, quiet hours), the retailer confirms, and
 :func:`apply_preference_change` writes it to :class:`~retail.models.ReminderPreference`, which
 the reminder planner reads. A change has a compact text form (:meth:`PreferenceChange.encode`)
-so a confirmation button carries exactly what it will save.
+so a confirmation button carries exactly what it will save; :func:`confirm_preference_change`
+saves it once per offer (a second tap on the same button, or a replayed one, writes nothing).
 
 Quiet hours only ever get stricter from chat (a start moves earlier, an end later); nothing a
 retailer asks for here turns off the failed-deduction notice.
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from retail.access import Principal, own_shop
 from retail.clock import SHANGHAI, Clock, local
-from retail.models import ReminderPreference
+from retail.models import ReminderPreference, claim_offer
 
 DEFAULT_QUIET_START = time(21, 0)
 DEFAULT_QUIET_END = time(8, 0)
@@ -301,3 +302,48 @@ def _earlier_evening(current: time, wanted: time) -> time:
         return minutes if minutes >= 12 * 60 else minutes + 24 * 60
 
     return wanted if key(wanted) < key(current) else current
+
+
+PREFERENCE_OFFER = "prefs"
+"""The kind of confirmed offer (:class:`~retail.models.ConfirmedOffer`) a preference change is."""
+
+
+@dataclass(frozen=True)
+class PreferencesSaved:
+    """The preferences after a confirmation; ``already`` when that offer had been confirmed
+    before, so nothing was written this time."""
+
+    view: PreferenceView
+    already: bool
+
+
+def confirm_preference_change(
+    session: Session,
+    principal: Principal,
+    change: PreferenceChange,
+    *,
+    offer_key: str | None,
+    clock: Clock,
+) -> PreferencesSaved:
+    """Save a change the retailer confirmed from an offer, once per offer.
+
+    ``offer_key`` names the offer (the message it was made for); the same change of the same
+    offer confirmed again is recorded once and reported as ``already``, so a stale second tap
+    cannot undo a change saved in between. Without a key (a button from before keys existed)
+    the change is simply saved.
+    """
+    retailer = own_shop(session, principal)
+    if offer_key:
+        first = claim_offer(
+            session,
+            user_id=principal.user_id,
+            kind=PREFERENCE_OFFER,
+            offer_key=f"{offer_key}:{change.encode()}",
+            at=clock.now(),
+        )
+        if not first:
+            view = _view(session.get(ReminderPreference, retailer.id), retailer.order_weekday)
+            return PreferencesSaved(view, already=True)
+    return PreferencesSaved(
+        apply_preference_change(session, principal, change, clock=clock), already=False
+    )

@@ -4,7 +4,9 @@
 (:mod:`retail.settlement`). The words are read elsewhere (lang.amounts, through the action);
 this module takes the amount as a :class:`~decimal.Decimal`: :func:`check_amount` refuses one
 nobody deposits, and :func:`report_deposit` records a confirmed claim and tells the retailer's
-manager through the outbox in the same transaction.
+manager through the outbox in the same transaction. A claim confirmed from an offer carries the
+offer's key: confirming the same offer again (a double tap, a replayed tap) records nothing new
+and tells nobody twice.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from retail.access import Principal, own_shop
 from retail.clock import Clock
 from retail.errors import RetailError
 from retail.i18n import format_datetime, format_money, supported, t
-from retail.models import Manager, User
+from retail.models import DepositClaim, Manager, Retailer, User
 from retail.outbox import enqueue
 from retail.settlement.status import SettlementStatus, record_deposit_claim, status_of
 
@@ -59,12 +62,59 @@ def check_amount(amount: Decimal | None) -> None:
 
 @dataclass(frozen=True)
 class DepositReport:
-    """A recorded deposit claim and the account position it was made against."""
+    """A recorded deposit claim and the account position it was made against.
+
+    ``already_recorded`` is True when the offer had been confirmed before: the claim is the
+    one recorded then, and nothing was written or sent this time."""
 
     claim_id: int
     amount: Decimal | None
     status: SettlementStatus
     manager_notified: bool
+    already_recorded: bool = False
+
+
+def _claim_of_offer(session: Session, retailer_id: int, offer_key: str) -> DepositClaim | None:
+    return session.scalar(
+        select(DepositClaim).where(
+            DepositClaim.retailer_id == retailer_id, DepositClaim.offer_key == offer_key
+        )
+    )
+
+
+def _record_once(
+    session: Session,
+    principal: Principal,
+    retailer: Retailer,
+    *,
+    amount: Decimal | None,
+    message: str,
+    clock: Clock,
+    offer_key: str | None,
+) -> tuple[DepositClaim, bool]:
+    """The claim for this offer and whether it is new. A claim of the same offer committed
+    first (even one racing this one) wins on the unique (shop, offer key)."""
+    if offer_key is None:
+        claim = record_deposit_claim(
+            session, principal, amount=amount, message=message, clock=clock
+        )
+        return claim, True
+    existing = _claim_of_offer(session, retailer.id, offer_key)
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            claim = record_deposit_claim(
+                session, principal, amount=amount, message=message, clock=clock
+            )
+            claim.offer_key = offer_key
+            session.flush()
+    except IntegrityError:
+        existing = _claim_of_offer(session, retailer.id, offer_key)
+        if existing is None:
+            raise
+        return existing, False
+    return claim, True
 
 
 def report_deposit(
@@ -74,12 +124,28 @@ def report_deposit(
     amount: Decimal | None,
     message: str,
     clock: Clock,
+    offer_key: str | None = None,
 ) -> DepositReport:
-    """Record the retailer's confirmed claim and tell their manager, in one transaction."""
+    """Record the retailer's confirmed claim and tell their manager, in one transaction.
+
+    ``offer_key`` names the offer confirmed (what the confirm button carried); a second
+    confirmation of it returns the first claim with ``already_recorded`` and writes nothing.
+    """
     check_amount(amount)
     retailer = own_shop(session, principal)
-    claim = record_deposit_claim(session, principal, amount=amount, message=message, clock=clock)
+    key = offer_key[:64] if offer_key else None
+    claim, new = _record_once(
+        session, principal, retailer, amount=amount, message=message, clock=clock, offer_key=key
+    )
     status = status_of(session, retailer, clock=clock)
+    if not new:
+        return DepositReport(
+            claim_id=claim.id,
+            amount=claim.amount,
+            status=status,
+            manager_notified=False,
+            already_recorded=True,
+        )
     manager_user = session.scalar(
         select(User)
         .where(User.manager_id == retailer.manager_id, User.telegram_user_id.is_not(None))

@@ -4,6 +4,7 @@ and plan queries, and the monthly export.
 
 from __future__ import annotations
 
+from retail.visits.broadcast import Broadcast, send_deposit_reminders
 from retail.visits.export import (
     export_rows,
     export_visits,
@@ -68,6 +69,7 @@ __all__ = [
     "STOCK_OUT",
     "STOCK_OUT_DAYS",
     "TAGS",
+    "Broadcast",
     "NoteFacts",
     "Record",
     "RetailerStatus",
@@ -93,6 +95,7 @@ __all__ = [
     "resolve_shop",
     "retailer_status",
     "save_visit",
+    "send_deposit_reminders",
     "shop_name",
     "shops_not_visited",
     "stock_outs",

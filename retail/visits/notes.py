@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from retail import outbox
@@ -63,10 +64,13 @@ message (retail knows no Rasa intents)."""
 
 @dataclass(frozen=True)
 class SavedVisit:
-    """A saved note and whether the retailer was asked to confirm it (False: not on Telegram)."""
+    """A saved note and whether the retailer was asked to confirm it (False: not on Telegram,
+    or asked before). ``already_saved``: the draft had been saved before (a second tap on
+    保存, a replayed one), so nothing was written this time."""
 
     visit: VisitView
     confirmation_queued: bool
+    already_saved: bool = False
 
 
 def require_manager(principal: Principal) -> None:
@@ -221,14 +225,34 @@ def save_visit(
 ) -> SavedVisit:
     """Write a draft as a saved note; a correction supersedes the note it amends. The retailer
     is asked to confirm with a button that sends ``confirm_payload(note id)``. Saving twice
-    writes once; a cancelled or replaced draft is refused."""
+    writes once (even two saves at the same moment: the note's draft id is unique) and says
+    so with ``already_saved``; a cancelled or replaced draft is refused."""
     draft = _own_draft(session, principal, draft_id)
     if draft.status == SAVED and draft.note_id is not None:
-        note = load_note(session, draft.note_id)
-        assert note is not None
-        return SavedVisit(note_view(session, note), confirmation_queued=False)
+        return _saved_before(session, draft.note_id)
     if draft.status != PENDING:
         raise VisitUnavailable(reason=draft.status)
+    try:
+        with session.begin_nested():
+            note = _write_draft(session, draft, clock=clock)
+    except IntegrityError:
+        earlier = session.scalar(select(VisitNote.id).where(VisitNote.draft_id == draft_id))
+        if earlier is None:
+            raise
+        return _saved_before(session, earlier)
+    queued = _push_confirmation(session, note, clock=clock, confirm_payload=confirm_payload)
+    return SavedVisit(note_view(session, note), confirmation_queued=queued)
+
+
+def _saved_before(session: Session, note_id: int) -> SavedVisit:
+    """The note a draft was saved as before; nothing is written or sent again."""
+    note = load_note(session, note_id)
+    assert note is not None
+    return SavedVisit(note_view(session, note), confirmation_queued=False, already_saved=True)
+
+
+def _write_draft(session: Session, draft: VisitDraft, *, clock: Clock) -> VisitNote:
+    """The draft as a saved note (superseding the note it corrects); the draft is marked saved."""
     if draft.amends_id is not None:
         original = session.get(VisitNote, draft.amends_id, with_for_update=True)
         if original is not None and original.status != SAVED:
@@ -248,11 +272,11 @@ def save_visit(
         source=draft.source,
         recorded_at=clock.now(),
         amends_id=draft.amends_id,
+        draft_id=draft.id,
     )
     draft.status, draft.note_id, draft.decided_at = SAVED, note.id, clock.now()
     session.flush()
-    queued = _push_confirmation(session, note, clock=clock, confirm_payload=confirm_payload)
-    return SavedVisit(note_view(session, note), confirmation_queued=queued)
+    return note
 
 
 def cancel_visit(session: Session, principal: Principal, draft_id: int, *, clock: Clock) -> None:

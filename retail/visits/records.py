@@ -240,8 +240,10 @@ def write_note(
     amends_id: int | None = None,
     status: str = SAVED,
     confirmed_at: datetime | None = None,
+    draft_id: int | None = None,
 ) -> VisitNote:
-    """Store a record as a visit note with its findings and follow-ups."""
+    """Store a record as a visit note with its findings and follow-ups. ``draft_id`` (the draft
+    it is saved from) is unique among notes: one draft can only ever become one note."""
     note = VisitNote(
         manager_id=manager_id,
         retailer_id=record.retailer_id,
@@ -260,6 +262,7 @@ def write_note(
         },
         amends_id=amends_id,
         confirmed_at=confirmed_at,
+        draft_id=draft_id,
     )
     note.findings = [
         VisitFinding(kind=STOCK, product_id=product_id, cartons=cartons)

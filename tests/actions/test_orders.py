@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,8 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from actions.orders import (
     ActionOrderCancel,
@@ -25,9 +27,11 @@ from retail import access
 from retail.clock import FixedClock
 from retail.db import Database
 from retail.models import Order, OrderAudit, Product
-from retail.orders import open_order
+from retail.orders import LineRequest, apply_order_change, open_order, plan_order_change
+from tests.actions.history import bot_metadata
 from tests.conftest import NOW
 from tests.seeded import fresh_copy, seeded_template
+from trust import secret_from_env
 
 Messages = list[dict[str, Any]]
 Events = list[dict[str, Any]]
@@ -47,7 +51,7 @@ def clock() -> FixedClock:
 def db(template: Path, tmp_path: Path, clock: FixedClock) -> Iterator[Database]:
     """A fresh copy of the seeded demo database, used by the actions for this test."""
     database = fresh_copy(template, tmp_path)
-    configure(Runtime(database, clock))
+    configure(Runtime(database, clock, secret_from_env()))
     yield database
     configure(None)
     database.dispose()
@@ -62,14 +66,18 @@ async def run(
     entities: list[dict[str, Any]] | None = None,
     slots: dict[str, Any] | None = None,
     update_id: int = 1,
+    message_time: datetime | None = None,
 ) -> tuple[Messages, Events]:
-    """Run ``action`` for a message as the action server would; returns (messages, events)."""
+    """Run ``action`` for a message as the action server would; returns (messages, events).
+    ``message_time`` is the Telegram date the bot passes along (kept when a retry replays)."""
+    written = message_time.isoformat() if message_time is not None else None
+    metadata = bot_metadata(sender, text, update_id, message_time=written)
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.99},
         "entities": entities or [],
         "message_id": "rasa-msg",
-        "metadata": {"update_id": update_id},
+        "metadata": metadata,
     }
     tracker = Tracker(
         sender_id=sender,
@@ -372,3 +380,135 @@ async def test_an_emoji_taken_for_an_affirm_only_offers_the_plan_again(db, clock
     )
     assert done[0]["text"].startswith("✅ 订单已修改")
     assert quantities(db, clock)["白沙(硬)"] == 3
+
+
+# ----------------------------------------------------------------------------- what the user saw
+
+
+def _product(session: Session, spec: str) -> int:
+    product_id = session.scalar(select(Product.id).where(Product.spec == spec))
+    assert product_id is not None
+    return product_id
+
+
+def _manager_sets_furongwang_to_8(db: Database) -> None:
+    """A back-office edit of R001's order (it bumps the order's version as every edit does)."""
+    with db.session() as session:
+        retailer_id = access.principal_for(session, 10001).retailer_id
+        order = session.scalar(
+            select(Order).where(Order.retailer_id == retailer_id, Order.cycle == "2026-W48")
+        )
+        assert order is not None
+        line = next(
+            line for line in order.lines if line.product_id == _product(session, "芙蓉王(硬)")
+        )
+        line.quantity = 8
+        flag_modified(order, "status")
+
+
+async def test_a_replayed_yes_typed_before_a_newer_plan_only_offers_that_plan(db, clock) -> None:
+    """P1 offered; 确认 typed at t0 but lost in a Rasa outage; a new change offers P2 at t1;
+    the bot's retry replays the 确认 (message_time t0): the order stays, P2 is offered again."""
+    await run(ActionOrderChange(), "10001", "芙蓉王再加2条", "order_change")
+    typed_at = clock.now() + timedelta(seconds=30)
+    clock.advance(timedelta(minutes=2))
+    offered, events = await run(ActionOrderChange(), "10001", "白沙改成3条", "order_change")
+    _, p2 = confirm_payload(offered)
+    clock.advance(timedelta(minutes=10))
+    replayed, replay_events = await run(
+        ActionOrderConfirm(),
+        "10001",
+        "确认",
+        "affirm",
+        slots={"order_plan": plan_slot(events)},
+        update_id=41,
+        message_time=typed_at,
+    )
+    assert quantities(db, clock) == R001
+    assert replayed[0]["text"].startswith("您的「确认」是在下面这份修改方案发出之前写的")
+    assert "• 白沙(硬):4 → 3 条" in replayed[-1]["text"]
+    assert confirm_payload(replayed)[1] == p2
+    assert plan_slot(replay_events) == p2
+    with db.session() as session:
+        assert session.scalars(select(OrderAudit)).all() == []
+
+    now, _ = await run(
+        ActionOrderConfirm(),
+        "10001",
+        "确认",
+        "affirm",
+        slots={"order_plan": p2},
+        update_id=42,
+        message_time=clock.now(),
+    )
+    assert now[0]["text"].startswith("✅ 订单已修改")
+    assert quantities(db, clock) == {**R001, "白沙(硬)": 3}
+
+
+async def test_a_typed_yes_with_no_plan_in_the_slot_applies_nothing(db, clock) -> None:
+    messages, _ = await run(ActionOrderChange(), "10001", "芙蓉王再加2条", "order_change")
+    _, pending = confirm_payload(messages)
+    unnamed, events = await run(
+        ActionOrderConfirm(), "10001", "确认", "affirm", message_time=clock.now()
+    )
+    assert quantities(db, clock) == R001
+    assert unnamed[0]["text"].startswith("您还没有确认下面这份修改,订单没有变动")
+    assert confirm_payload(unnamed)[1] == pending
+    assert plan_slot(events) == pending
+
+    await run(ActionOrderCancel(), "10001", "算了", "deny", slots={"order_plan": pending})
+    nothing, events = await run(ActionOrderConfirm(), "10001", "确认", "affirm")
+    assert nothing[0]["text"].startswith("没有待确认的订单修改")
+    assert not nothing[0].get("buttons")
+    assert plan_slot(events) is None
+    assert quantities(db, clock) == R001
+
+
+async def test_a_tap_after_the_manager_changed_the_order_offers_the_change_again(db, clock) -> None:
+    messages, _ = await run(ActionOrderChange(), "10001", "芙蓉王再加2条", "order_change")
+    _, stale = confirm_payload(messages)
+    _manager_sets_furongwang_to_8(db)
+    tapped, events = await run(
+        ActionOrderConfirm(), "10001", "/affirm", "affirm", entities=plan_entity(stale)
+    )
+    assert quantities(db, clock) == {**R001, "芙蓉王(硬)": 8}
+    assert tapped[0]["text"].startswith("在您确认之前订单已有变动")
+    assert "• 芙蓉王(硬):8 → 10 条" in tapped[-1]["text"]
+    _, fresh = confirm_payload(tapped)
+    assert fresh != stale
+    assert plan_slot(events) == fresh
+    with db.session() as session:
+        assert session.scalars(select(OrderAudit)).all() == []
+
+    again, _ = await run(
+        ActionOrderConfirm(), "10001", "/affirm", "affirm", entities=plan_entity(stale)
+    )
+    assert "被您后来的修改取代" in again[0]["text"]
+    done, _ = await run(
+        ActionOrderConfirm(), "10001", "/affirm", "affirm", entities=plan_entity(fresh)
+    )
+    assert done[0]["text"].startswith("✅ 订单已修改")
+    assert quantities(db, clock) == {**R001, "芙蓉王(硬)": 10}
+
+
+async def test_a_typed_yes_after_another_change_was_applied_applies_nothing(db, clock) -> None:
+    """The plan in the slot was made before another confirmed change moved the order."""
+    _, events = await run(ActionOrderChange(), "10001", "双喜加1条", "order_change")
+    slot = plan_slot(events)
+    with db.session() as session:
+        principal = access.principal_for(session, 10001)
+        liqun = LineRequest(_product(session, "利群(新版)"), "add", 1)
+        other = plan_order_change(session, principal, [liqun], clock=clock)
+        apply_order_change(session, principal, other, "tg:elsewhere", clock=clock)
+    typed, events = await run(
+        ActionOrderConfirm(),
+        "10001",
+        "确认",
+        "affirm",
+        slots={"order_plan": slot},
+        message_time=clock.now(),
+    )
+    assert quantities(db, clock) == {**R001, "利群(新版)": 3}
+    assert typed[0]["text"].startswith("在您确认之前订单已有变动")
+    assert "• 双喜(硬):2 → 3 条" in typed[-1]["text"]
+    assert plan_slot(events) not in (None, slot)

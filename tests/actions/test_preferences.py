@@ -11,9 +11,9 @@ from actions.preferences import ActionPrefsConfirm, ActionReminderPrefs, wish_fr
 from lang.reminder_prefs import read_preference_words
 from lang.times import SHANGHAI, find_times
 from retail.db import Database
-from retail.models import ReminderPreference
+from retail.models import ConfirmedOffer, ReminderPreference
 from retail.reminders import default_preferences, plan_preference_change
-from tests.actions.history import conversation, run, tap
+from tests.actions.history import Said, conversation, run, tap
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=SHANGHAI)  # a Tuesday
 DEFAULTS = default_preferences(order_weekday=1)  # orders on Tuesdays
@@ -150,3 +150,31 @@ async def test_a_pause_the_nlu_resolved_ends_on_its_day(run_action, db) -> None:
     )
     assert messages[0]["buttons"][0]["payload"] == '/prefs_confirm{"ref":"p=20261130"}'
     assert _rows(db) == []
+
+
+async def test_the_same_offer_tapped_twice_saves_once_and_says_so(run_action, db) -> None:
+    said = Said("每周三上午提醒我就行", "reminder_prefs", message_id="5ca1ab1e0000ffff")
+    offered, _ = await run(ActionReminderPrefs(), conversation("10001", said))
+    payload = offered[0]["buttons"][0]["payload"]
+    assert payload == '/prefs_confirm{"ref":"5ca1ab1e:t=0900;d=2"}'
+    assert len(payload.encode()) <= 64
+    first, _ = await run(
+        ActionPrefsConfirm(),
+        conversation("10001", said, tap("prefs_confirm", "5ca1ab1e:t=0900;d=2")),
+    )
+    assert first[0]["text"] == "已保存。您现在的提醒设置:"
+    # The retailer then asks for afternoons and saves that; the old button is tapped again.
+    later = Said("改成下午提醒", "reminder_prefs", message_id="0ddba11000000000")
+    await run(
+        ActionPrefsConfirm(), conversation("10001", later, tap("prefs_confirm", "0ddba110:t=1500"))
+    )
+    again, _ = await run(
+        ActionPrefsConfirm(),
+        conversation("10001", said, tap("prefs_confirm", "5ca1ab1e:t=0900;d=2")),
+    )
+    assert again[0]["text"] == "这项设置已经保存过了,不会重复保存。您现在的提醒设置:"
+    assert "提醒时间:15:00 左右" in again[1]["text"]
+    [row] = _rows(db)
+    assert row.preferred_time == time(15)
+    with db.session() as session:
+        assert len(session.scalars(select(ConfirmedOffer)).all()) == 2

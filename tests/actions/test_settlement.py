@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from actions.settlement import ActionDepositConfirm, ActionPaymentNotice, ActionSettlementStatus
+from retail import access
 from retail.db import Database
 from retail.models import DepositClaim, OutboxMessage
 from tests.actions.history import Said, conversation, run, tap
@@ -104,3 +105,35 @@ async def test_a_confirmation_without_its_message_or_with_a_bad_amount_is_refuse
     messages, _ = await run(ActionDepositConfirm(), tracker)
     assert "看起来不太对" in messages[0]["text"]
     assert _claims(db) == []
+
+
+async def test_a_double_tap_on_a_deposit_confirmation_records_one_claim(run_action, db) -> None:
+    said = Said("刚存了2000", "payment_notice", message_id="0123456789abcdef")
+    first = conversation("10001", said, tap("deposit_confirm", "2000.00:0123456789ab"))
+    await run(ActionDepositConfirm(), first)
+    second = conversation(
+        "10001",
+        said,
+        tap("deposit_confirm", "2000.00:0123456789ab"),
+        tap("deposit_confirm", "2000.00:0123456789ab"),
+    )
+    again, _ = await run(ActionDepositConfirm(), second)
+    assert again[0]["text"] == (
+        "这笔存款(¥2,000.00)已经记录过了,不会重复记录,客户经理也不会重复收到通知。"
+    )
+    assert "余额:¥2,700.00" in again[-1]["text"]
+    assert len(_claims(db)) == 1
+    with db.session() as session:
+        pushes = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "deposit_claim"))
+        assert [p.chat_id for p in pushes] == [20001]
+
+
+async def test_a_repeated_deposit_confirmation_is_answered_in_english(run_action, db) -> None:
+    with db.session() as session:  # the bot remembers the language the user last wrote in
+        access.remember_language(session, telegram_user_id=10001, language="en")
+    said = Said("I just deposited 500", "payment_notice", message_id="fedcba9876543210")
+    for _ in range(2):
+        tracker = conversation("10001", said, tap("deposit_confirm", "500.00:fedcba987654"))
+        messages, _ = await run(ActionDepositConfirm(), tracker)
+    assert messages[0]["text"].startswith("That deposit (¥500.00) is already recorded")
+    assert len(_claims(db)) == 1

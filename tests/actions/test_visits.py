@@ -4,6 +4,7 @@ run them against the seeded demo database (manager 20001 = M001, 20002 = M002, r
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -265,3 +266,53 @@ async def test_the_nlu_time_and_shop_entities_are_taken_as_read(run_action) -> N
     assert "陈氏百货(R004)" in text
     assert "11月23日(周一) 09:00" in text
     assert "白沙(硬) 10条" in text
+
+
+async def test_saving_a_draft_twice_makes_one_note_and_says_so(run_action, db) -> None:
+    before = _notes(db)
+    draft = await _draft(run_action)
+    ref = _ref(draft["buttons"][0])
+    await run(
+        ActionVisitSave(), conversation("20001", Said(NOTE, "visit_note"), tap("visit_save", ref))
+    )
+    again, _ = await run(
+        ActionVisitSave(), conversation("20001", Said(NOTE, "visit_note"), tap("visit_save", ref))
+    )
+    assert again[0]["text"] == "张记烟酒的这条拜访记录已经保存过了,不会重复保存。"
+    assert _notes(db) == before + 1
+    with db.session() as session:
+        pushes = session.scalars(select(OutboxMessage).filter_by(kind="visit_confirm")).all()
+        assert len(pushes) == 1
+
+
+def _outbox(db: Database) -> list[tuple[str, int]]:
+    with db.session() as session:
+        return [
+            (row.dedupe_key, row.chat_id)
+            for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+
+
+async def test_the_deposit_reminder_broadcast_confirmed_twice_queues_one_set(
+    run_action, db, clock
+) -> None:
+    asked = Said("给余额不够的户发个存款提醒", "remind_shortfalls", message_id="b40adca57000aaaa")
+    offer, _ = await run(ActionRemindShortfalls(), conversation("20001", asked))
+    payload = offer[0]["buttons"][0]["payload"]
+    assert payload == '/remind_shortfalls_send{"ref":"b40adca57000"}'
+    before = _outbox(db)
+    sent, _ = await run(
+        ActionRemindShortfallsSend(),
+        conversation("20001", asked, tap("remind_shortfalls_send", "b40adca57000")),
+    )
+    assert "张记烟酒" in sent[0]["text"]
+    queued = _outbox(db)
+    assert len(queued) > len(before)
+    # The same tap again, replayed after midnight (when one reminder a day would allow more).
+    clock.advance(timedelta(hours=14))
+    again, _ = await run(
+        ActionRemindShortfallsSend(),
+        conversation("20001", asked, tap("remind_shortfalls_send", "b40adca57000")),
+    )
+    assert again[0]["text"] == "这批存款提醒已经发出过了,不会重复发送。"
+    assert _outbox(db) == queued

@@ -50,3 +50,48 @@ def test_amounts_that_are_no_money_are_refused_with_a_short_quote(amount: str) -
     with pytest.raises(ImplausibleAmount) as refused:
         check_amount(Decimal(amount))
     assert len(refused.value.params["amount"]) <= 20
+
+
+def test_the_same_offer_confirmed_twice_records_one_claim_and_tells_the_manager_once(
+    any_db: Database, clock: FixedClock
+) -> None:
+    reports = []
+    for _ in range(2):
+        with any_db.session() as session:
+            principal = access.principal_for(session, 10001)
+            reports.append(
+                report_deposit(
+                    session,
+                    principal,
+                    amount=Decimal("2000.00"),
+                    message="刚存了2000",
+                    clock=clock,
+                    offer_key="2000.00:0123456789ab",
+                )
+            )
+    first, second = reports
+    assert (first.already_recorded, second.already_recorded) == (False, True)
+    assert (first.manager_notified, second.manager_notified) == (True, False)
+    assert second.claim_id == first.claim_id and second.amount == Decimal("2000.00")
+    with any_db.session() as session:
+        [claim] = session.scalars(select(DepositClaim)).all()
+        pushes = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "deposit_claim")
+        ).all()
+    assert claim.offer_key == "2000.00:0123456789ab"
+    assert len(pushes) == 1
+
+
+def test_another_offer_is_another_claim(any_db: Database, clock: FixedClock) -> None:
+    with any_db.session() as session:
+        principal = access.principal_for(session, 10001)
+        for key in ("500.00:aaaaaaaaaaaa", "500.00:bbbbbbbbbbbb"):
+            report_deposit(
+                session,
+                principal,
+                amount=Decimal("500.00"),
+                message="存了500",
+                clock=clock,
+                offer_key=key,
+            )
+        assert len(session.scalars(select(DepositClaim)).all()) == 2

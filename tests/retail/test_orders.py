@@ -23,13 +23,17 @@ from retail.orders import (
     PLAN_TTL,
     ChangePlan,
     LineRequest,
+    OrderMoved,
+    PlanShownLater,
     apply_order_change,
     cancel_change,
     confirm_change,
     open_order,
     plan_order_change,
     propose_change,
+    refresh_plan,
     repeat_last_order,
+    requests_of,
     show_order,
 )
 from tests.conftest import NOW
@@ -411,7 +415,7 @@ def test_a_newer_change_supersedes_the_older_confirmation(db: Database, clock: F
         confirm_change(session, _principal(session, 10001), older, source_message="a", clock=clock)
     assert refused.value.params == {"reason": "superseded"}
     with db.session() as session:
-        confirm_change(session, _principal(session, 10001), None, source_message="b", clock=clock)
+        confirm_change(session, _principal(session, 10001), newer, source_message="b", clock=clock)
     assert _quantities(db, clock)["芙蓉王(硬)"] == 8
     with db.session() as session:
         assert session.get(OrderChangePlan, newer).status == "applied"  # type: ignore[union-attr]
@@ -496,3 +500,127 @@ def test_a_line_request_for_an_unknown_product_id_is_refused(
             session, _principal(session, 10001), [LineRequest(None, "add", 2)], clock=clock
         )
     assert [r.reason for r in plan.rejections] == ["unknown_product"]
+
+
+# ----------------------------------------------------------------------------- what was shown
+
+
+def _audit_count(database: Database) -> int:
+    with database.session() as session:
+        return len(session.scalars(select(OrderAudit)).all())
+
+
+def test_a_typed_yes_written_before_the_plan_was_shown_confirms_nothing(
+    any_db: Database, clock: FixedClock
+) -> None:
+    """P1 offered, 确认 typed at t0 (lost in an outage), P2 offered at t1 > t0: the replayed
+    确认 of t0 must not apply P2, which the user had not seen when writing it."""
+    _proposed(any_db, clock, "芙蓉王再加2条")
+    typed_at = clock.now() + timedelta(seconds=20)
+    clock.advance(timedelta(minutes=2))
+    p2 = _proposed(any_db, clock, "白沙改成1条")
+    clock.advance(timedelta(minutes=10))
+    with any_db.session() as session, pytest.raises(PlanShownLater):
+        confirm_change(
+            session,
+            _principal(session, 10001),
+            p2,
+            source_message="tg:replayed",
+            clock=clock,
+            written_at=typed_at,
+        )
+    assert _quantities(any_db, clock) == R001_ORDER
+    with any_db.session() as session:
+        row = session.get(OrderChangePlan, p2)
+        assert row is not None and row.status == "pending"
+    # Written after the plan was shown (same second counts: Telegram dates in whole seconds),
+    # the same yes applies it.
+    with any_db.session() as session:
+        confirm_change(
+            session,
+            _principal(session, 10001),
+            p2,
+            source_message="tg:now",
+            clock=clock,
+            written_at=clock.now(),
+        )
+    assert _quantities(any_db, clock)["白沙(硬)"] == 1
+
+
+def test_a_plan_made_in_the_same_second_as_the_message_still_counts_as_shown(
+    any_db: Database, clock: FixedClock
+) -> None:
+    clock.advance(timedelta(microseconds=400_000))
+    plan_id = _proposed(any_db, clock, "芙蓉王再加2条")
+    dated = clock.now().replace(microsecond=0)
+    with any_db.session() as session:
+        confirm_change(
+            session,
+            _principal(session, 10001),
+            plan_id,
+            source_message="a",
+            clock=clock,
+            written_at=dated,
+        )
+    assert _quantities(any_db, clock)["芙蓉王(硬)"] == 7
+
+
+def test_a_plan_whose_order_moved_on_is_refused_and_can_be_planned_again(
+    any_db: Database, clock: FixedClock
+) -> None:
+    plan_id = _proposed(any_db, clock, "芙蓉王再加2条,白沙改成3条")
+    with any_db.session() as session:  # the manager adds 3 条 of 芙蓉王 meanwhile
+        order = session.scalar(
+            select(Order).where(
+                Order.cycle == "2026-W48",
+                Order.id
+                == (
+                    session.get(OrderChangePlan, plan_id).order_id  # type: ignore[union-attr]
+                ),
+            )
+        )
+        assert order is not None
+        line = next(line for line in order.lines if line.quantity == 5)
+        line.quantity = 8
+        flag_modified(order, "status")
+    with any_db.session() as session, pytest.raises(OrderMoved):
+        confirm_change(
+            session, _principal(session, 10001), plan_id, source_message="tg:5", clock=clock
+        )
+    assert _quantities(any_db, clock) == {**R001_ORDER, "芙蓉王(硬)": 8}
+    assert _audit_count(any_db) == 0
+    with any_db.session() as session:
+        row = session.get(OrderChangePlan, plan_id)
+        assert row is not None and row.status == "pending"
+        fresh = refresh_plan(session, _principal(session, 10001), plan_id, clock=clock)
+    assert sorted((c.spec, c.old, c.new) for c in fresh.changes) == [
+        ("白沙(硬)", 4, 3),
+        ("芙蓉王(硬)", 8, 10),
+    ]
+
+
+def test_another_confirmed_plan_moves_the_order_for_a_plan_made_before_it(
+    any_db: Database, clock: FixedClock
+) -> None:
+    """Two users of one shop are not in the demo, so the other change is applied directly
+    (as a back-office edit would be): the older plan's figures are stale and it is refused."""
+    plan_id = _proposed(any_db, clock, "双喜加1条")
+    other = _plan(any_db, clock, "利群加1条")
+    with any_db.session() as session:
+        apply_order_change(session, _principal(session, 10001), other, "tg:other", clock=clock)
+    with any_db.session() as session, pytest.raises(OrderMoved):
+        confirm_change(
+            session, _principal(session, 10001), plan_id, source_message="tg:6", clock=clock
+        )
+    assert _quantities(any_db, clock) == {**R001_ORDER, "利群(新版)": 3}
+
+
+def test_requests_of_a_plan_give_the_same_plan_on_an_unchanged_order(
+    db: Database, clock: FixedClock
+) -> None:
+    plan = _plan(db, clock, "芙蓉王再加2条,白沙改成3条,去掉双喜,利群减1条")
+    with db.session() as session:
+        again = plan_order_change(
+            session, _principal(session, 10001), requests_of(plan), clock=clock
+        )
+    assert again.changes == plan.changes

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
+from sqlalchemy import select
 
 from retail import access
 from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
 from retail.errors import WrongRole
-from retail.models import ReminderPreference
+from retail.models import ConfirmedOffer, ReminderPreference
 from retail.reminders import (
     PreferenceChange,
     PreferenceWish,
@@ -23,6 +24,7 @@ from retail.reminders import (
     default_preferences,
     plan_preference_change,
 )
+from retail.reminders.preferences import confirm_preference_change
 
 TUESDAY = date(2026, 11, 24)
 
@@ -151,3 +153,31 @@ def test_a_manager_has_no_reminder_preferences(db: Database, clock: FixedClock) 
         manager = access.principal_for(session, 20001)
         with pytest.raises(WrongRole):
             apply_preference_change(session, manager, PreferenceChange(stop=True), clock=clock)
+
+
+def test_an_offer_confirmed_twice_saves_once_and_a_stale_tap_undoes_nothing(
+    any_db: Database, clock: FixedClock
+) -> None:
+    morning = PreferenceChange(preferred_time=time(9))
+    afternoon = PreferenceChange(preferred_time=time(15))
+    outcomes = []
+    for offer, change in (("offer-a", morning), ("offer-a", morning), ("offer-b", afternoon)):
+        with any_db.session() as session:
+            principal = access.principal_for(session, 10001)
+            outcomes.append(
+                confirm_preference_change(
+                    session, principal, change, offer_key=offer, clock=clock
+                ).already
+            )
+    # The morning button of the first offer tapped once more, after the afternoon was saved.
+    with any_db.session() as session:
+        principal = access.principal_for(session, 10001)
+        late = confirm_preference_change(
+            session, principal, morning, offer_key="offer-a", clock=clock
+        )
+    assert outcomes == [False, True, False]
+    assert late.already and late.view.preferred_time == time(15)
+    with any_db.session() as session:
+        row = session.get(ReminderPreference, access.principal_for(session, 10001).retailer_id)
+        assert row is not None and row.preferred_time == time(15)
+        assert len(session.scalars(select(ConfirmedOffer)).all()) == 2

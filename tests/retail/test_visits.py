@@ -6,6 +6,7 @@ reading itself is tested in tests/lang/test_visit_notes.py.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -25,6 +26,8 @@ from retail.errors import (
 )
 from retail.models import FollowUp, OutboxMessage, Retailer, VisitFinding, VisitNote
 from retail.models.visits import VisitDraft
+from retail.schema import migrate
+from retail.seed import seed_demo
 from retail.visits import (
     NoteFacts,
     SavedVisit,
@@ -35,6 +38,7 @@ from retail.visits import (
     draft_visit,
     due_on,
     save_visit,
+    send_deposit_reminders,
     visit_moment,
 )
 from tests.retail.visit_facts import confirm_payload, note_facts
@@ -323,3 +327,89 @@ def test_the_visit_time_is_the_stated_one_at_most_the_message_time(
 def test_a_follow_up_without_a_day_falls_due_a_week_later() -> None:
     assert due_on(None, SENT) == date(2026, 12, 1)
     assert due_on(date(2026, 11, 25), SENT) == date(2026, 11, 25)
+
+
+def _pushes(database: Database) -> int:
+    with database.session() as session:
+        return len(session.scalars(select(OutboxMessage).filter_by(kind="visit_confirm")).all())
+
+
+def test_a_replayed_save_writes_nothing_and_says_it_was_saved_before(
+    any_db: Database, clock: FixedClock
+) -> None:
+    before = _notes(any_db)
+    with any_db.session() as session:
+        draft_id = draft_visit(
+            session, principal_for(session, 20001), _note(session), clock=clock
+        ).id
+    with any_db.session() as session:
+        first = _save(session, 20001, draft_id, clock)
+    with any_db.session() as session:
+        again = _save(session, 20001, draft_id, clock)
+    assert (first.already_saved, again.already_saved) == (False, True)
+    assert (first.confirmation_queued, again.confirmation_queued) == (True, False)
+    assert again.visit.id == first.visit.id
+    assert _notes(any_db) == before + 1 and _pushes(any_db) == 1
+    with any_db.session() as session:
+        note = session.get(VisitNote, first.visit.id)
+        assert note is not None and note.draft_id == draft_id
+
+
+@pytest.mark.postgres
+def test_two_saves_of_one_draft_at_the_same_moment_write_one_note(
+    postgres_url: str, clock: FixedClock
+) -> None:
+    """Two action-server workers take the same 保存 at once: both read the draft as pending,
+    both write; the unique draft id lets one note through and the other finds it."""
+    migrate(postgres_url)
+    database = Database(postgres_url)
+    try:
+        with database.session() as session:
+            seed_demo(session, clock)
+        with database.session() as session:
+            manager = principal_for(session, 20001)
+            draft_id = draft_visit(session, manager, _note(session), clock=clock).id
+        before = _notes(database)
+        barrier = threading.Barrier(2, timeout=30)
+        outcomes: list[object] = []
+
+        def save() -> None:
+            try:
+                with database.session() as session:
+                    session.get(VisitDraft, draft_id)  # read as pending by both
+                    barrier.wait()
+                    outcomes.append(_save(session, 20001, draft_id, clock).already_saved)
+            except Exception as error:  # reported by the assertion below
+                outcomes.append(error)
+
+        threads = [threading.Thread(target=save) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes, key=str) == [False, True], outcomes
+        assert _notes(database) == before + 1 and _pushes(database) == 1
+    finally:
+        database.dispose()
+
+
+def test_a_broadcast_confirmed_twice_queues_one_set_of_reminders(
+    any_db: Database, clock: FixedClock
+) -> None:
+    def confirm() -> tuple[bool, list[str]]:
+        with any_db.session() as session:
+            manager = principal_for(session, 20001)
+            sent = send_deposit_reminders(session, manager, offer_key="b40adca57000", clock=clock)
+            return sent.already, sent.report.queued
+
+    first = confirm()
+    with any_db.session() as session:
+        rows = session.scalars(select(OutboxMessage.dedupe_key)).all()
+    clock.advance(timedelta(hours=14))  # past midnight: the one-a-day limit alone would resend
+    second = confirm()
+    assert first[0] is False and "R001" in first[1]
+    assert second == (True, [])
+    with any_db.session() as session:
+        assert session.scalars(select(OutboxMessage.dedupe_key)).all() == rows
+    with any_db.session() as session, pytest.raises(ManagersOnly):
+        send_deposit_reminders(session, principal_for(session, 10001), offer_key="x", clock=clock)
