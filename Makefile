@@ -89,7 +89,7 @@ CV_ARGS ?=
 intent-cv: .venv-rasa/.installed ## Intent-only cross-validation in a minute, for data work: make intent-cv CV_ARGS="--show 5"
 	@PYTHONPATH=. .venv-rasa/bin/python -m scripts.intent_cv $(CV_ARGS)
 
-.PHONY: bench-reminders import-balances feed-token import-deductions binding-code import-policies export-visits
+.PHONY: bench-reminders import-balances feed-token import-deductions binding-code import-policies export-visits purge
 N ?= 2000
 bench-reminders: .venv/.installed ## Reminder delivery benchmark against the stand-in: make bench-reminders N=2000
 	@$(APP) -m scripts.bench_reminders --n $(N)
@@ -110,6 +110,9 @@ binding-code: .venv/.installed ## One-time Telegram binding code: make binding-c
 
 import-policies: .venv/.installed ## Import policy answers from YAML or CSV (no retraining): make import-policies FILE=policies.csv
 	@$(APP) -m scripts.import_policies $(FILE)
+
+purge: .venv/.installed ## Delete data past its retention (RETAIN_*_DAYS; the bot also does it daily)
+	@$(APP) -m scripts.purge
 
 export-visits: .venv/.installed ## Visit notes of a period as CSV or XLSX: make export-visits FROM=2026-11-01 TO=2026-11-30 FILE=visits.xlsx
 	@$(APP) -m scripts.export_visits --from $(FROM) --to $(TO) $(FILE)

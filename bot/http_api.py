@@ -5,6 +5,9 @@
   <token of that feed>``; JSON ``{"rows": [...]}`` or ``text/csv``); answers a per-row report.
 - ``POST /api/feeds/{feed}/deductions``: deduction results (succeeded / failed per order), same
   tokens, bodies and report (retail.settlement.deductions).
+
+A feed reports only on its own bank's settlement accounts (``FEED_BANKS``); rows about other
+accounts are rejected in the report (``other_bank``) and nothing of them is written.
 - ``GET /staff/reminders/figures``: reminder delivery per day as JSON (``?days=14``).
 - ``GET /staff/reminders``: the same as an HTML page with a chart (no scripts, no CDN).
 
@@ -86,14 +89,15 @@ def _feed_rows(body: bytes, content_type: str) -> tuple[str, Any]:
 
 FeedImport = Callable[..., feeds.FeedReport]
 """An importer of retail.settlement.feeds or retail.settlement.deductions:
-``(session, rows_or_csv, *, feed, clock)``."""
+``(session, rows, *, feed, clock, numbers)``."""
 
 
 async def _post_feed(
-    request: web.Request, *, realm: str, import_rows: FeedImport, import_csv: FeedImport
+    request: web.Request, *, realm: str, import_rows: FeedImport, required: tuple[str, ...]
 ) -> web.Response:
-    """Authenticate a feed's post, read its rows and import them: 401 without that feed's
-    token, 413 if too large, 400 if the body is unreadable, else 200 with the per-row report."""
+    """Authenticate a feed's post, read its rows and import those about its own bank's accounts:
+    401 without that feed's token, 413 if too large, 400 if the body is unreadable, else 200
+    with the per-row report (rows about other banks' accounts rejected in it)."""
     svc = request.app[SERVICES_KEY]
     feed, token, language = request.match_info["feed"], _bearer(request), _language(request)
     allowed = await svc.db(
@@ -105,9 +109,19 @@ async def _post_feed(
         return web.json_response({"error": "too_large"}, status=413)
     body = await request.read()
     try:
-        kind, rows = _feed_rows(body, request.content_type)
-        importer = import_csv if kind == "csv" else import_rows
-        report = await svc.db(lambda s: importer(s, rows, feed=feed, clock=svc.clock))
+        _, rows = _feed_rows(body, request.content_type)
+        bank = feeds.feed_banks(svc.settings.feed_banks).get(feed)
+        report = await svc.db(
+            lambda s: feeds.import_within_bank(
+                s,
+                rows,
+                importer=import_rows,
+                required=required,
+                feed=feed,
+                bank=bank,
+                clock=svc.clock,
+            )
+        )
     except feeds.FeedError as error:
         return web.json_response(
             {"error": error.code, "message": error.message(language)}, status=400
@@ -121,7 +135,7 @@ async def post_balances(request: web.Request) -> web.Response:
         request,
         realm="balance-feed",
         import_rows=feeds.import_balances,
-        import_csv=feeds.import_balances_csv,
+        required=feeds.FIELDS,
     )
 
 
@@ -132,7 +146,7 @@ async def post_deductions(request: web.Request) -> web.Response:
         request,
         realm="deduction-feed",
         import_rows=deductions.import_deductions,
-        import_csv=deductions.import_deductions_csv,
+        required=deductions.FIELDS,
     )
 
 

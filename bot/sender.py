@@ -14,6 +14,14 @@ planner), or on its own, so a deployment can run several and a benchmark can kil
 
 On PostgreSQL several senders share the outbox without duplicates (claims use ``FOR UPDATE
 SKIP LOCKED``); each paces itself, so give each ``30 / number of senders`` per second.
+
+Exactly once, as far as Telegram allows: a claim is a lease (``OUTBOX_LEASE_SECONDS``) that a
+crashed sender's rows fall back from, so a live sender must never let one run out while it
+still means to send the row. It renews the leases of every row it holds every third of a lease
+and at once when Telegram says 429 (the wait that follows can be longer than a lease), and just
+before a send it checks that it still holds the row unless it renewed it moments ago. Only a
+sender that stops running for longer than a lease in the middle of a request (a frozen process)
+can still send a row another sender sends too.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -56,6 +64,30 @@ JOB_BUDGET_SECONDS = 20.0
 PIPELINE_DEPTH = 2
 """Rows marked in flight ahead of their slot, so a slow commit does not delay a send."""
 DB_RETRIES = (0.2, 0.5, 1.0, 2.0)
+
+
+class Timer(Protocol):
+    """Where a sender's pacing reads the time and sleeps (real time but in tests)."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
+        ...
+
+
+class RealTime:
+    """``time.monotonic`` and ``asyncio.sleep``."""
+
+    def monotonic(self) -> float:
+        """Seconds since an arbitrary start."""
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on the event loop."""
+        await asyncio.sleep(seconds)
 
 
 def worker_name() -> str:
@@ -151,8 +183,10 @@ class OutboxSender:
         clock: Clock,
         settings: Settings,
         worker: str | None = None,
+        timer: Timer | None = None,
     ) -> None:
         self.database = database
+        self.timer: Timer = timer or RealTime()
         self.bot = bot
         self.clock = clock
         self.worker = worker or worker_name()
@@ -162,11 +196,18 @@ class OutboxSender:
         self.max_attempts = settings.outbox_max_attempts
         self.poll = settings.outbox_poll_seconds
         self.pacer = SendPacer(
-            overall=settings.sender_rate_per_second, per_chat=settings.chat_rate_per_second
+            overall=settings.sender_rate_per_second,
+            per_chat=settings.chat_rate_per_second,
+            clock=self.timer.monotonic,
         )
         self.policy = ReminderPolicy.from_settings(settings)
         self.stats = SenderStats()
         self._next_claim = 0.0
+        # Rows this sender holds, each with the (timer) time its lease was last confirmed; and
+        # rows it found taken over, which it must not send.
+        self._holds: dict[int, float] = {}
+        self._lost: set[int] = set()
+        self._renew_now = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="outbox-sender")
 
     async def _db(self, work: Callable[[Session], T]) -> T:
@@ -191,7 +232,7 @@ class OutboxSender:
 
     async def _claim(self, room: int) -> list[ClaimedMessage] | None:
         """Claim up to ``room`` rows; None when it is too soon to ask again."""
-        loop_now = time.monotonic()
+        loop_now = self.timer.monotonic()
         if room <= 0 or loop_now < self._next_claim:
             return None
         try:
@@ -205,8 +246,62 @@ class OutboxSender:
             claimed = []
         if len(claimed) < room:
             self._next_claim = loop_now + self.poll
+        self._holds.update({m.id: loop_now for m in claimed})
         self.stats.claimed += len(claimed)
         return claimed
+
+    async def _keep_leases(self, done: asyncio.Event) -> None:
+        """Renew the leases of the rows held, every third of a lease and whenever a long wait
+        begins (:meth:`_renew_soon`), until ``done``."""
+        interval = self.lease.total_seconds() / 3
+        next_renewal = self.timer.monotonic() + interval
+        while not done.is_set():
+            if self._renew_now.is_set() or self.timer.monotonic() >= next_renewal:
+                self._renew_now.clear()
+                await self._renew(list(self._holds))
+                next_renewal = self.timer.monotonic() + interval
+            await self.timer.sleep(min(self.poll, interval))
+
+    def _renew_soon(self) -> None:
+        """Ask the lease keeper to renew now (a 429 pause is about to start)."""
+        self._renew_now.set()
+
+    async def _renew(self, ids: list[int]) -> set[int]:
+        """Renew ``ids``' leases; forget (and mark lost) the rows another sender took over."""
+        if not ids:
+            return set()
+        started = self.timer.monotonic()
+        try:
+            held = await self._db(
+                lambda s: outbox.renew_leases(
+                    s, ids, worker=self.worker, lease=self.lease, clock=self.clock
+                )
+            )
+        except Exception:  # the database is away: the next round tries again
+            log.warning("renewing leases failed", exc_info=True)
+            return set()
+        for message_id in ids:
+            if message_id in held:
+                if message_id in self._holds:
+                    self._holds[message_id] = started
+            elif self._holds.pop(message_id, None) is not None:
+                self._lost.add(message_id)
+                self.stats.lost_claims += 1
+                log.warning("lease lost, not sending", extra={"outbox_id": message_id})
+        return held
+
+    async def _still_held(self, message: ClaimedMessage) -> bool:
+        """Just before sending: does this sender still hold the row? Asks the database (and
+        renews) unless the lease was confirmed within the last half lease."""
+        if message.id in self._lost:
+            self._lost.discard(message.id)
+            return False
+        confirmed = self._holds.get(message.id)
+        if confirmed is None:
+            return False
+        if self.timer.monotonic() - confirmed < self.lease.total_seconds() / 2:
+            return True
+        return message.id in await self._renew([message.id])
 
     async def run(
         self,
@@ -236,6 +331,8 @@ class OutboxSender:
         piped_chats: set[int] = set()
         held: list[ClaimedMessage] = []
         in_flight: set[asyncio.Task[None]] = set()
+        released = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_leases(released))
         feeder = asyncio.create_task(
             self._feed(pipe, piped_chats, held, in_flight, stopping, until_idle)
         )
@@ -251,6 +348,8 @@ class OutboxSender:
                 if not await self._wait_for_slot(stopping):
                     held.append(message)
                     break
+                if not await self._still_held(message):
+                    continue
                 self.pacer.take(message.chat_id)
                 task = asyncio.create_task(self._deliver(message))
                 in_flight.add(task)
@@ -268,6 +367,10 @@ class OutboxSender:
                 await self._db_retrying(
                     lambda s: outbox.release(s, worker=self.worker, message_ids=ids)
                 )
+            released.set()
+            await keeper
+            self._holds.clear()
+            self._lost.clear()
         feeder.result()
         return self.stats
 
@@ -316,7 +419,7 @@ class OutboxSender:
                     continue
                 picked = self._next_ready(queue, piped_chats)
                 if picked is None:
-                    await asyncio.sleep(0.01)
+                    await self.timer.sleep(0.01)
                     continue
                 queue.remove(picked)
                 if await self._start(picked):
@@ -328,35 +431,43 @@ class OutboxSender:
 
     async def _start(self, message: ClaimedMessage) -> bool:
         """Mark the row in flight; False (and skip it) if another sender took it over."""
+        if message.id in self._lost:
+            self._lost.discard(message.id)
+            return False
         started = await self._db_retrying(
             lambda s: outbox.start_sending(
                 s, message.id, worker=self.worker, lease=self.lease, clock=self.clock
             )
         )
-        if not started:
+        if started:
+            self._holds[message.id] = self.timer.monotonic()
+        else:
+            self._holds.pop(message.id, None)
             self.stats.lost_claims += 1
         return started
 
     async def _wait_for_slot(self, stopping: Callable[[], bool]) -> bool:
         """Sleep until the pacer allows the next send; False if told to stop meanwhile."""
-        while (wait := self.pacer.ready_at() - time.monotonic()) > 0:
+        while (wait := self.pacer.ready_at() - self.timer.monotonic()) > 0:
             if stopping():
                 return False
-            await asyncio.sleep(min(wait, self.poll))
+            await self.timer.sleep(min(wait, self.poll))
         return True
 
     async def _idle(self, in_flight: set[asyncio.Task[None]]) -> None:
         if in_flight:
             await asyncio.wait(in_flight, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
         else:
-            await asyncio.sleep(max(0.01, min(self.poll, self._next_claim - time.monotonic())))
+            await self.timer.sleep(
+                max(0.01, min(self.poll, self._next_claim - self.timer.monotonic()))
+            )
 
     def _next_ready(
         self, queue: list[ClaimedMessage], waiting_chats: set[int]
     ) -> ClaimedMessage | None:
         """The most urgent queued message whose chat may get one now (and has none waiting
         in the pipe)."""
-        now = time.monotonic()
+        now = self.timer.monotonic()
         return next(
             (
                 m
@@ -372,14 +483,20 @@ class OutboxSender:
             await self._deliver_unguarded(message)
         except Exception:  # recorded for the row by the lease; never kill the sender loop
             log.exception("delivery bookkeeping failed", extra={"outbox_id": message.id})
+        finally:
+            self._holds.pop(message.id, None)
 
     async def _deliver_unguarded(self, message: ClaimedMessage) -> None:
         try:
+            # The lease keeper renews this row while the request is in flight, however long a
+            # rate limiter in the bot waits out 429s inside it.
             sent = await self.bot.send_message(
                 message.chat_id, message.text, reply_markup=keyboard(message)
             )
         except RetryAfter as error:
+            self._holds.pop(message.id, None)
             seconds = _seconds(error.retry_after)
+            self._renew_soon()  # the rows still held must outlive the pause that starts now
             self.pacer.pause(seconds)
             self.stats.throttled += 1
             await self._db_retrying(
@@ -388,6 +505,7 @@ class OutboxSender:
                 )
             )
         except Forbidden as error:
+            self._holds.pop(message.id, None)
             reason = f"403: {error.message}"
             self.stats.blocked += 1
             log.info("recipient blocked the bot", extra={"outbox_id": message.id})
@@ -397,10 +515,13 @@ class OutboxSender:
                 )
             )
         except BadRequest as error:  # chat not found, text refused: retrying will not help
+            self._holds.pop(message.id, None)
             await self._failure(message, f"400: {error.message}", permanent=True)
         except (NetworkError, TelegramError) as error:
+            self._holds.pop(message.id, None)
             await self._failure(message, f"{type(error).__name__}: {error.message}")
         else:
+            self._holds.pop(message.id, None)
             fresh = await self._db_retrying(
                 lambda s: outbox.mark_sent(
                     s, message.id, telegram_message_id=sent.message_id, clock=self.clock

@@ -8,7 +8,11 @@ COPY retail retail
 COPY lang lang
 COPY actions actions
 COPY bot bot
+COPY trust trust
 COPY scripts scripts
 COPY data/demo data/demo
 ENV PYTHONPATH=/app PYTHONUNBUFFERED=1
+# Not root: a compromised process gets an unprivileged user that can write only var/.
+RUN useradd --system --uid 10001 --create-home app && mkdir -p /app/var && chown app /app/var
+USER app
 CMD ["python", "-m", "bot"]

@@ -42,7 +42,9 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalise_url(url)
         ensure_sqlite_folder(self.url)
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        # Bound parameters (phone numbers, message texts) stay out of SQL error messages and
+        # logs: an IntegrityError or a timeout then names the statement, never the data.
+        kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
         if self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
@@ -64,6 +66,10 @@ class Database:
             raise
         finally:
             session.close()
+
+    def __repr__(self) -> str:
+        """The engine's URL with the password masked (``***``), never the password itself."""
+        return f"Database({self.engine.url!r})"
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -9,9 +9,12 @@ A row moves ``pending -> claimed -> sending -> sent`` (or ``blocked``, ``failed`
 sending). Claiming is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)``, so on
 PostgreSQL concurrent senders never claim the same row; SQLite takes its single write lock for
 the same statement. A claim is a lease: rows a crashed sender held become claimable again after
-``lease``. A row is ``sending`` only while its request is in flight; if a sender dies then, the
-row is sent again after the lease (at least once: a reminder may arrive twice, never not at all)
-and ``interrupted`` counts it. A row marked ``sent`` is never claimed again.
+``lease``. A live sender renews the leases of every row it holds (:func:`renew_leases`), also
+while it waits out a 429, and checks it still holds a row before sending it, so a sender that is
+merely waiting never loses a row to another one. A row is ``sending`` only while its request is
+in flight; if a sender dies then, the row is sent again after the lease (at least once: a
+reminder may arrive twice, never not at all) and ``interrupted`` counts it. A row marked ``sent``
+is never claimed again.
 """
 
 from __future__ import annotations
@@ -308,6 +311,44 @@ def start_sending(
         status=SENDING,
         claimed_at=now,
     )
+
+
+def renew_leases(
+    session: Session,
+    message_ids: Sequence[int],
+    *,
+    worker: str,
+    lease: timedelta,
+    clock: Clock,
+) -> set[int]:
+    """Restart the lease of the rows ``worker`` still holds among ``message_ids``; which those are.
+
+    A sender calls it every third of a lease and before a long wait (a 429's ``retry_after``),
+    so a row it holds is never taken over while the sender is alive. A row missing from the
+    answer was taken over (its lease had run out), finished, or released: do not send it.
+    On PostgreSQL this commit does not wait for the disk (see :func:`_no_disk_wait`).
+    """
+    now = clock.now()
+    wanted = list(dict.fromkeys(message_ids))
+    if not wanted:
+        return set()
+    _no_disk_wait(session)
+    held: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        statement = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(wanted[start : start + 500]),
+                OutboxMessage.status.in_((CLAIMED, SENDING)),
+                OutboxMessage.claimed_by == worker,
+                OutboxMessage.claimed_at > now - lease,
+            )
+            .values(claimed_at=now)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        held.update(session.scalars(statement))
+    return held
 
 
 def mark_sent(session: Session, message_id: int, *, telegram_message_id: int, clock: Clock) -> bool:

@@ -42,6 +42,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _say_scope(feed: str, settings: Settings) -> None:
+    """Tell staff which accounts the new token may report on (FEED_BANKS), on stderr."""
+    bank = feeds.feed_banks(settings.feed_banks).get(feed)
+    if bank is None:
+        print(
+            f"warning: FEED_BANKS has no bank for {feed!r}: the bot's HTTP API rejects every "
+            f"row this feed posts until FEED_BANKS lists {feed}=<bank>",
+            file=sys.stderr,
+        )
+    else:
+        print(f"{feed} may report on the settlement accounts at {bank}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = parse_args(argv)
@@ -57,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         with database.session() as session:
             if args.issue_token:
                 print(feeds.issue_feed_token(session, feed=args.issue_token, clock=clock))
+                _say_scope(args.issue_token, settings)
             else:
                 count = feeds.revoke_feed_tokens(session, feed=args.revoke, clock=clock)
                 print(f"revoked {count}")

@@ -71,6 +71,70 @@ def test_secrets_come_from_the_environment_not_the_file(compose: dict[str, Any])
     assert {v for v in variables if f"{v}=" not in documented} == set()
 
 
+SECRETS = (
+    "ACTION_SERVER_TOKEN",
+    "RASA_AUTH_TOKEN",
+    "STAFF_TOKEN",
+    "WEBHOOK_SECRET",
+    "POSTGRES_PASSWORD",
+    "REDIS_PASSWORD",
+    "BOT_SIGNING_SECRET",
+)
+
+
+def test_every_secret_is_required_and_never_defaulted(compose: dict[str, Any]) -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    uses = re.findall(r"\$\{(\w+)(:?[?-]?)", text)
+    loose = sorted({f"{name}{how}" for name, how in uses if name in SECRETS and how != ":?"})
+    assert loose == []
+    assert {name for name, _ in uses} >= set(SECRETS)
+
+
+def test_each_service_gets_the_secrets_it_checks(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    wanted = {
+        "bot": {"WEBHOOK_SECRET", "STAFF_TOKEN", "BOT_SIGNING_SECRET"},
+        "rasa": {"RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "BOT_SIGNING_SECRET", "REDIS_PASSWORD"},
+        "actions": {"ACTION_SERVER_TOKEN", "BOT_SIGNING_SECRET"},
+        "redis": {"REDISCLI_AUTH"},
+    }
+    missing = {
+        name: sorted(needed - set(services[name].get("environment", {})))
+        for name, needed in wanted.items()
+    }
+    assert missing == {name: [] for name in wanted}
+
+
+def test_only_the_webhook_port_is_published(compose: dict[str, Any]) -> None:
+    published = {
+        name: service["ports"]
+        for name, service in compose["services"].items()
+        if "ports" in service
+    }
+    assert published == {"bot": ["8443:8443"]}
+    assert compose["services"]["bot"]["environment"]["WEBHOOK_PORT"] == "8443"
+    assert "TLS terminator" in (ROOT / "docker-compose.yml").read_text()
+
+
+def test_redis_requires_its_password_and_rasa_sends_it(compose: dict[str, Any]) -> None:
+    command = compose["services"]["redis"]["command"]
+    assert command[command.index("--requirepass") + 1] == "${REDIS_PASSWORD:?set REDIS_PASSWORD}"
+    endpoints = (ROOT / "deploy" / "endpoints.production.yml").read_text()
+    # Unquoted: Rasa 3.6 leaves a quoted "${VAR}" as the literal text.
+    assert re.search(r"^  password: \$\{REDIS_PASSWORD\}$", endpoints, re.M)
+    assert yaml.safe_load(endpoints)["lock_store"]["password"] == "${REDIS_PASSWORD}"
+
+
+@pytest.mark.parametrize("name", ["Dockerfile.app", "Dockerfile.rasa"])
+def test_the_images_run_as_an_unprivileged_user_and_carry_trust(name: str) -> None:
+    lines = (ROOT / "deploy" / name).read_text().splitlines()
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in {"root", "0", "0:0"}
+    last_user = max(i for i, line in enumerate(lines) if line.startswith("USER "))
+    assert not any(line.startswith("RUN ") for line in lines[last_user:])
+    assert "COPY trust trust" in lines
+
+
 def test_the_images_copy_files_that_exist() -> None:
     for dockerfile in (ROOT / "deploy").glob("Dockerfile.*"):
         for line in dockerfile.read_text().splitlines():
@@ -115,6 +179,7 @@ def test_rasa_reads_the_secrets_of_the_endpoint_files_from_the_environment(endpo
                 "TRACKER_DB_NAME",
                 "REDIS_HOST",
                 "REDIS_PORT",
+                "REDIS_PASSWORD",
             )
         },
     }

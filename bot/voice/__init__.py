@@ -6,7 +6,7 @@ ships, for CI and demos) or ``vosk`` (a model folder from ``VOICE_MODEL_PATH``; 
 in production). ``bot.handlers.on_voice`` shows the transcript and hands it to Rasa as if typed.
 """
 
-from bot.voice._audio import SAMPLE_RATE, AudioUnreadable, decode_pcm16
+from bot.voice._audio import SAMPLE_RATE, AudioTooLong, AudioUnreadable, decode_pcm16
 from bot.voice._engines import (
     PocketsphinxTranscriber,
     Transcriber,
@@ -19,6 +19,7 @@ from bot.voice._listener import VOICE, Heard, Listener, build_transcriber, liste
 __all__ = [
     "SAMPLE_RATE",
     "VOICE",
+    "AudioTooLong",
     "AudioUnreadable",
     "Heard",
     "Listener",

@@ -1,9 +1,13 @@
 """One voice note, from Telegram's file to a transcript: download, keep, decode, recognise.
 
-The audio is always kept under ``VOICE_DIR/<chat id>/<message id>.<ext>`` before anything can
-fail, so a note that was not understood (or arrived while no engine was configured) can be
-listened to later. Recognition runs in its own small thread pool: it is CPU-bound for seconds,
-and must neither block the event loop (other chats) nor take the threads the database calls use.
+Audio within the size cap is always kept under ``VOICE_DIR/<chat id>/<message id>.<ext>``
+before anything else can fail, so a note that was not understood (or arrived while no engine
+was configured) can be listened to later. Size is checked three times, trusting neither
+Telegram's declared figures nor the file's own header: the declared ``file_size`` before
+downloading (``VOICE_MAX_BYTES``), the bytes as they arrive (the download stops past the cap;
+nothing is kept), and the decoded frames (decoding stops at ``VOICE_MAX_SECONDS``). Recognition
+runs in its own small thread pool: it is CPU-bound for seconds, and must neither block the
+event loop (other chats) nor take the threads the database calls use.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.voice._audio import SAMPLE_RATE, AudioUnreadable, decode_pcm16
+from bot.voice._audio import SAMPLE_RATE, AudioTooLong, AudioUnreadable, decode_pcm16
 from bot.voice._engines import (
     PocketsphinxTranscriber,
     Transcriber,
@@ -30,6 +35,7 @@ from retail.settings import Settings
 
 log = logging.getLogger(__name__)
 VOICE = "voice"
+DOWNLOAD_TIMEOUT = 30.0
 ENGINES = ("none", "pocketsphinx", "vosk")
 SUFFIXES = {
     "audio/ogg": ".ogg",
@@ -67,6 +73,14 @@ def suffix_for(mime_type: str | None, *, voice: bool) -> str:
     return SUFFIXES.get((mime_type or "").lower(), ".audio")
 
 
+class _TooBig(Exception):
+    """The note is larger than ``VOICE_MAX_BYTES`` (declared, or as it was downloaded)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
 @dataclass(frozen=True)
 class Heard:
     """The outcome for one note: a transcript, or ``problem``, the message key that says why not.
@@ -88,11 +102,13 @@ class Listener:
         *,
         folder: Path,
         max_seconds: float,
+        max_bytes: int = 2_000_000,
         workers: int = 1,
     ) -> None:
         self.transcriber = transcriber
         self.folder = folder
         self.max_seconds = max_seconds
+        self.max_bytes = max_bytes
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="voice")
 
     @classmethod
@@ -102,6 +118,7 @@ class Listener:
             build_transcriber(settings),
             folder=Path(settings.voice_dir),
             max_seconds=settings.voice_max_seconds,
+            max_bytes=settings.voice_max_bytes,
             workers=settings.voice_workers,
         )
 
@@ -114,13 +131,23 @@ class Listener:
         file_id: str,
         seconds: float,
         suffix: str = ".ogg",
+        file_size: int | None = None,
     ) -> Heard:
-        """Download the note through the Bot API, keep it, and transcribe it if we can."""
+        """Download the note through the Bot API, keep it, and transcribe it if we can.
+
+        ``seconds`` and ``file_size`` are what Telegram declared: a note declared too big is
+        refused before downloading, but neither figure is trusted beyond that.
+        """
         context = {"chat_id": chat_id, "message_id": message_id}
+        if file_size is not None and file_size > self.max_bytes:
+            log.warning("voice too big", extra={**context, "declared_bytes": file_size})
+            return Heard(kept=None, problem="voice.too_big")
         try:
-            telegram_file = await bot.get_file(file_id)
-            data = bytes(await telegram_file.download_as_bytearray())
-        except TelegramError as error:
+            data = await self._download(bot, file_id)
+        except _TooBig as error:
+            log.warning("voice too big", extra={**context, "bytes": error.size})
+            return Heard(kept=None, problem="voice.too_big")
+        except (TelegramError, httpx.HTTPError, RuntimeError) as error:
             log.warning("voice download failed", extra={**context, "error": str(error)})
             return Heard(kept=None, problem="voice.download_failed")
         kept = await self._keep(data, chat_id=chat_id, message_id=message_id, suffix=suffix)
@@ -131,6 +158,9 @@ class Listener:
         loop = asyncio.get_running_loop()
         try:
             transcript = await loop.run_in_executor(self._pool, self._transcribe, data)
+        except AudioTooLong:
+            log.warning("voice longer than declared", extra={**context, "declared": seconds})
+            return Heard(kept=kept, problem="voice.too_long")
         except AudioUnreadable as error:
             log.warning("voice not decodable", extra={**context, "error": str(error)})
             return Heard(kept=kept, problem="voice.not_understood")
@@ -151,9 +181,34 @@ class Listener:
             return Heard(kept=kept, transcript=transcript, problem="voice.nothing_heard")
         return Heard(kept=kept, transcript=transcript)
 
+    async def _download(self, bot: Bot, file_id: str) -> bytes:
+        """The file's bytes, read as a stream that stops past ``max_bytes`` (:class:`_TooBig`):
+        the size getFile reports and the response's Content-Length are checked too, but a
+        server that understates either still cannot make the bot hold more than the cap."""
+        telegram_file = await bot.get_file(file_id)
+        if telegram_file.file_size is not None and telegram_file.file_size > self.max_bytes:
+            raise _TooBig(telegram_file.file_size)
+        if not telegram_file.file_path:
+            raise RuntimeError("getFile returned no file_path")
+        received = bytearray()
+        async with (
+            httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT) as client,
+            client.stream("GET", telegram_file.file_path) as response,
+        ):
+            response.raise_for_status()
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise _TooBig(int(declared))
+            async for chunk in response.aiter_bytes():
+                received += chunk
+                if len(received) > self.max_bytes:
+                    raise _TooBig(len(received))
+        return bytes(received)
+
     def _transcribe(self, data: bytes) -> Transcript:
         assert self.transcriber is not None
-        return self.transcriber.transcribe(decode_pcm16(data, rate=SAMPLE_RATE), SAMPLE_RATE)
+        samples = decode_pcm16(data, rate=SAMPLE_RATE, max_seconds=self.max_seconds)
+        return self.transcriber.transcribe(samples, SAMPLE_RATE)
 
     async def _keep(
         self, data: bytes, *, chat_id: int, message_id: int, suffix: str

@@ -8,7 +8,11 @@ second row. Malformed rows are rejected one by one with a reason and the valid r
 so one typo does not hold back a whole bank's morning file. The row numbering and CSV reading
 here are shared with the deduction results feed (:mod:`retail.settlement.deductions`).
 
-Each feed authenticates with its own token; only the token's SHA-256 is stored.
+Each feed authenticates with its own token; only the token's SHA-256 is stored. A token proves
+which feed posts, not which shops it may speak for: :func:`import_within_bank` scopes a feed to
+its own bank's settlement accounts (``FEED_BANKS`` maps feed names to
+:attr:`~retail.models.SettlementAccount.bank`), and rows about another bank's accounts are
+rejected one by one, like any malformed row, before anything is written.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import hashlib
 import io
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -163,17 +167,23 @@ def _parse(number: int, raw: Mapping[str, Any], now: datetime) -> _Row | RowProb
     )
 
 
-def _accounts(session: Session, codes: Iterable[str]) -> dict[str, int]:
+def _by_retailer_code(session: Session, codes: Iterable[str], column: Any) -> dict[str, Any]:
+    """``column`` of each listed retailer's settlement account, by retailer code (retailers
+    without an account left out); 500 codes per query."""
     wanted = sorted(set(codes))
-    found: dict[str, int] = {}
+    found: dict[str, Any] = {}
     for start in range(0, len(wanted), 500):
         query = (
-            select(Retailer.code, SettlementAccount.id)
+            select(Retailer.code, column)
             .join(SettlementAccount, SettlementAccount.retailer_id == Retailer.id)
             .where(Retailer.code.in_(wanted[start : start + 500]))
         )
-        found.update({code: account_id for code, account_id in session.execute(query)})
+        found.update({code: value for code, value in session.execute(query)})
     return found
+
+
+def _accounts(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    return _by_retailer_code(session, codes, SettlementAccount.id)
 
 
 def snapshot_key(feed: str, row: _Row) -> str:
@@ -288,6 +298,77 @@ def number_rows(rows: Iterable[Any], numbers: Iterable[int] | None) -> list[tupl
         raise FeedError("too_many_rows", limit=MAX_ROWS)
     row_numbers = list(numbers) if numbers is not None else list(range(1, len(listed) + 1))
     return list(zip(row_numbers, listed, strict=True))
+
+
+OTHER_BANK = "other_bank"
+
+FeedImporter = Callable[..., FeedReport]
+"""``import_balances`` or ``deductions.import_deductions``:
+``(session, rows, *, feed, clock, numbers)``."""
+
+
+def feed_banks(text: str) -> dict[str, str]:
+    """``FEED_BANKS`` (``feed=bank`` pairs separated by ``;``) as a mapping; malformed pairs are
+    skipped, so a typo leaves that feed unmapped (and refused), never open."""
+    mapping: dict[str, str] = {}
+    for pair in text.split(";"):
+        feed, sep, bank = pair.partition("=")
+        if sep and FEED_NAME.match(feed.strip()) and bank.strip():
+            mapping[feed.strip()] = bank.strip()
+    return mapping
+
+
+def _account_banks(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The bank of each listed retailer's settlement account (retailers without one left out)."""
+    return _by_retailer_code(session, codes, SettlementAccount.bank)
+
+
+def import_within_bank(
+    session: Session,
+    payload: str | Iterable[Any],
+    *,
+    importer: FeedImporter,
+    required: Iterable[str],
+    feed: str,
+    bank: str | None,
+    clock: Clock,
+) -> FeedReport:
+    """Import ``payload`` (CSV text, or rows) with ``importer``, keeping ``feed`` to the
+    settlement accounts of ``bank``: a row about another bank's account (or any row at all,
+    when the feed has no bank) is rejected with ``other_bank`` and never reaches the importer.
+
+    Rows are reported under their own numbers (CSV line numbers, else counting from 1), and
+    the report counts every row received. Rows naming no known shop go through, so the
+    importer reports them as it always does.
+    """
+    check_feed_name(feed)
+    if isinstance(payload, str):
+        rows, numbers = read_csv_rows(payload, required=required)
+        numbered = number_rows(rows, numbers)
+    else:
+        numbered = number_rows(payload, None)
+    codes = [
+        field_text(raw.get("retailer_code")) for _, raw in numbered if isinstance(raw, Mapping)
+    ]
+    banks = _account_banks(session, codes)
+    kept: list[tuple[int, Any]] = []
+    refused: list[RowProblem] = []
+    for number, raw in numbered:
+        code = field_text(raw.get("retailer_code")) if isinstance(raw, Mapping) else ""
+        if code in banks and (bank is None or banks[code] != bank):
+            refused.append(RowProblem(number, OTHER_BANK, "retailer_code", code[:40]))
+        else:
+            kept.append((number, raw))
+    report = importer(
+        session,
+        [raw for _, raw in kept],
+        feed=feed,
+        clock=clock,
+        numbers=[number for number, _ in kept],
+    )
+    report.received += len(refused)
+    report.rejected = sorted([*report.rejected, *refused], key=lambda p: p.row)
+    return report
 
 
 def _hash(token: str) -> str:

@@ -19,10 +19,11 @@ from bot.services import Services
 from retail import outbox
 from retail.clock import SHANGHAI, FixedClock
 from retail.db import Database
-from retail.models import BalanceSnapshot, Order, Retailer
+from retail.models import BalanceSnapshot, Order, Retailer, SettlementAccount
 from retail.settings import Settings
 from retail.settlement import feeds
 
+FEED_BANKS = "bank-a=农村商业银行;bank-b=工商银行"
 ROW = {"retailer_code": "R001", "balance": "3100.00", "reported_at": "2026-11-24T09:30:00+08:00"}
 
 
@@ -59,13 +60,15 @@ async def _serve(db: Database, clock: FixedClock, settings: Settings) -> AsyncIt
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def api(db: Database, clock: FixedClock) -> AsyncIterator[Api]:
-    async for running in _serve(db, clock, Settings(database_url=db.url)):
+    settings = Settings(database_url=db.url, feed_banks=FEED_BANKS)
+    async for running in _serve(db, clock, settings):
         yield running
 
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def guarded(db: Database, clock: FixedClock) -> AsyncIterator[Api]:
-    async for running in _serve(db, clock, Settings(database_url=db.url, staff_token="s3cret")):
+    settings = Settings(database_url=db.url, staff_token="s3cret", feed_banks=FEED_BANKS)
+    async for running in _serve(db, clock, settings):
         yield running
 
 
@@ -338,3 +341,92 @@ async def test_staff_views_need_the_staff_token_when_one_is_set(guarded: Api) ->
     query = await guarded.get("/staff/reminders?token=s3cret")
 
     assert [r[0] for r in (without, wrong, bearer, query)] == [401, 401, 200, 200]
+
+
+def _move_to_another_bank(db: Database, code: str, bank: str = "工商银行") -> None:
+    """``code``'s settlement account is at ``bank`` from now on (the demo has one bank)."""
+    with db.session() as session:
+        retailer_id = session.scalar(select(Retailer.id).where(Retailer.code == code))
+        account = session.scalar(
+            select(SettlementAccount).where(SettlementAccount.retailer_id == retailer_id)
+        )
+        assert account is not None
+        account.bank = bank
+
+
+def _snapshots_of(db: Database, code: str) -> int:
+    with db.session() as session:
+        query = (
+            select(func.count())
+            .select_from(BalanceSnapshot)
+            .join(SettlementAccount, SettlementAccount.id == BalanceSnapshot.account_id)
+            .join(Retailer, Retailer.id == SettlementAccount.retailer_id)
+            .where(Retailer.code == code)
+        )
+        return int(session.scalar(query) or 0)
+
+
+async def test_a_feed_cannot_post_balances_for_another_banks_account(
+    api: Api, db: Database
+) -> None:
+    _move_to_another_bank(db, "R002")
+    before = _snapshots_of(db, "R002")
+    auth = {"Authorization": f"Bearer {api.token}"}
+    rows = [ROW, {**ROW, "retailer_code": "R002", "balance": "99999.00"}]
+
+    status, report = await api.post(
+        "/api/feeds/bank-a/balances?lang=en", json={"rows": rows}, headers=auth
+    )
+
+    assert status == 200
+    assert (report["received"], report["stored"], report["duplicates"]) == (2, 1, 0)
+    assert report["rejected"] == [
+        {
+            "row": 2,
+            "field": "retailer_code",
+            "code": "other_bank",
+            "message": "Row 2: retailer R002 banks elsewhere; this feed may not report on that "
+            "account, nothing was written.",
+        }
+    ]
+    assert _snapshots_of(db, "R002") == before
+
+
+async def test_a_feed_cannot_post_a_deduction_result_for_another_banks_shop(
+    api: Api, db: Database
+) -> None:
+    _deduction_due(db)
+    _move_to_another_bank(db, "R001")
+    auth = {"Authorization": f"Bearer {api.token}"}
+    csv_text = (
+        "retailer_code,cycle,outcome,amount,reported_at\n"
+        "R001,2026-W48,failed,3059.00,2026-11-23T18:02\n"
+    )
+
+    status, report = await api.post(
+        "/api/feeds/bank-a/deductions",
+        data=csv_text.encode(),
+        headers={**auth, "Content-Type": "text/csv"},
+    )
+
+    assert (status, report["received"], report["stored"]) == (200, 1, 0)
+    assert [(p["row"], p["code"]) for p in report["rejected"]] == [(2, "other_bank")]
+    assert _r001_status(db) == "open"
+
+
+async def test_a_feed_without_a_bank_has_every_known_shops_row_rejected(
+    db: Database, clock: FixedClock
+) -> None:
+    async for api in _serve(db, clock, Settings(database_url=db.url)):
+        before = _snapshots(db)
+        status, report = await api.post(
+            "/api/feeds/bank-a/balances",
+            json={"rows": [ROW]},
+            headers={"Authorization": f"Bearer {api.token}"},
+        )
+    assert (status, report["stored"], [p["code"] for p in report["rejected"]]) == (
+        200,
+        0,
+        ["other_bank"],
+    )
+    assert _snapshots(db) == before

@@ -10,9 +10,9 @@ import asyncio
 import itertools
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import pytest_asyncio
@@ -35,7 +35,8 @@ from retail.reminders.buttons import buttons_for
 from retail.schema import migrate
 from retail.seed import seed_demo
 from retail.settings import Settings
-from standin import FloodLimits, StandinClient, create_app
+from standin import STANDIN_KEY, FloodLimits, StandinClient, create_app
+from standin.limits import FloodGate
 
 TOKEN = "123456:demo"
 RETAILER, MANAGER = 10001, 20001
@@ -386,3 +387,121 @@ async def test_two_senders_on_postgresql_deliver_each_message_once(
 
     assert Counter(m["chat_id"] for m in sent) == Counter(chats)
     assert statuses == Counter({"sent": len(chats)})
+
+
+class WarpTime:
+    """Time that runs ``factor`` times faster than real time: the business clock of the outbox
+    (leases, ``not_before``), the senders' pacing and sleeps, and the stand-in's flood windows
+    all read it, so a 25-second ``retry_after`` passes in 2.5 real seconds and every party
+    still sees the same 25 seconds."""
+
+    def __init__(self, start: datetime, factor: float) -> None:
+        self._start = start
+        self._began = time.monotonic()
+        self.factor = factor
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._began) * self.factor
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds / self.factor)
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.monotonic())
+
+
+class SlowChatGate:
+    """The stand-in's flood gate with Telegram's limits, except that ``slow_chat`` takes one
+    message in any 25 s: a second one within that gets 429 with retry_after 25. (Were every
+    chat that slow, a duplicate would be refused too, and the test could not see it.)"""
+
+    def __init__(self, slow_chat: int, *, clock: Callable[[], float]) -> None:
+        self.slow_chat = slow_chat
+        self._usual = FloodGate(FloodLimits(), clock=clock)
+        self._slow = FloodGate(FloodLimits(chat_per_second=1 / 25), clock=clock)
+
+    def admit(self, chat_id: int) -> int | None:
+        gate = self._slow if chat_id == self.slow_chat else self._usual
+        return gate.admit(chat_id)
+
+
+@pytest.mark.postgres
+async def test_a_sender_waiting_out_a_long_429_keeps_its_rows_and_each_is_sent_once(
+    postgres_url: str,
+) -> None:
+    """Sender A holds ten rows and meets a 429 with retry_after=25 on the second message to
+    one chat, so it pauses every send for 25 s: longer than its 10-second lease. Sender B polls
+    the same outbox all along. Before leases were renewed, B took over A's waiting rows after
+    10 s and sent them, and A sent those already in flight again after its pause."""
+    warp = WarpTime(datetime(2026, 11, 24, 2, 30, tzinfo=timezone.utc), factor=10)
+    twice, others = 40_001, list(range(40_002, 40_010))
+    app = create_app(first_update_id=1000)
+    app[STANDIN_KEY].gate = SlowChatGate(twice, clock=warp.monotonic)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    url = f"http://{host}:{port}"
+    migrate(postgres_url)
+    database = Database(postgres_url)
+    async with StandinClient(url) as client:
+        for chat in (twice, *others):
+            await client.add_user(chat)
+    with database.session() as session:
+        seed_demo(session, FixedClock(warp.now()))
+        outbox.enqueue_many(
+            session,
+            [
+                outbox.NewMessage(
+                    dedupe_key=f"W:{n}:{chat}",
+                    kind="funding_first",
+                    chat_id=chat,
+                    language="zh",
+                    text=f"提醒 {n} {chat}",
+                )
+                for n, chat in enumerate([twice, twice, *others])
+            ],
+            clock=warp,
+        )
+    settings = _settings(
+        database, outbox_lease_seconds=10, chat_rate_per_second=50.0, outbox_poll_seconds=0.1
+    )
+    done = asyncio.Event()
+    bots = [_bot(url), _bot(url)]
+    senders = [
+        OutboxSender(
+            database=database, bot=bot, clock=warp, settings=settings, worker=name, timer=warp
+        )
+        for bot, name in zip(bots, ("A", "B"), strict=True)
+    ]
+
+    async def watch() -> None:
+        while _unfinished(database):
+            await asyncio.sleep(0.05)
+        done.set()
+
+    try:
+        first = asyncio.create_task(senders[0].run(should_stop=done.is_set))
+        async with StandinClient(url) as client:
+            while not (await client.stats())["too_many_requests"]:
+                await asyncio.sleep(0.01)
+            throttled_at = warp.monotonic()
+            second = asyncio.create_task(senders[1].run(should_stop=done.is_set))
+            await asyncio.wait_for(asyncio.gather(first, second, watch()), timeout=30)
+            sent = await client.sent_messages()
+            stats = await client.stats()
+        with database.session() as session:
+            rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    finally:
+        done.set()
+        for bot in bots:
+            await bot.shutdown()
+        database.dispose()
+        await runner.cleanup()
+
+    assert Counter(m["chat_id"] for m in sent) == Counter([twice, twice, *others])
+    assert [r.status for r in rows] == ["sent"] * 10
+    assert rows[1].last_error in {"429: retry after 25 s", "429: retry after 24 s"}
+    assert stats["too_many_requests"] == 1
+    assert warp.monotonic() - throttled_at >= 24  # A really waited out the 429
+    assert (senders[0].stats.lost_claims, senders[1].stats.lost_claims) == (0, 0)

@@ -24,6 +24,7 @@ from telegram import Bot
 
 from bot.voice import (
     SAMPLE_RATE,
+    AudioTooLong,
     AudioUnreadable,
     Listener,
     PocketsphinxTranscriber,
@@ -33,15 +34,13 @@ from bot.voice import (
     decode_pcm16,
 )
 from bot.voice._engines import _CJK_GAP
-from retail.clock import SystemClock
 from retail.db import Database
 from retail.i18n import t
 from retail.models import InboundUpdate
-from retail.schema import migrate
-from retail.seed import seed_demo
 from retail.settings import Settings
-from scripts.stack import Ports, Stack, free_port
+from scripts.stack import Stack
 from standin import StandinClient, create_app
+from tests.bot.stacks import bot_stack
 from tests.speech import speech_ogg, speech_pcm
 
 TOKEN = "123456:demo"
@@ -96,6 +95,24 @@ def test_stereo_wav_at_another_rate_is_mixed_down_and_resampled() -> None:
     pcm = decode_pcm16(buffer.getvalue())
 
     assert len(pcm) == pytest.approx(len(mono) * SAMPLE_RATE / 22_050, abs=2)
+
+
+def test_decoding_stops_once_the_audio_passes_the_allowed_length(sentence_ogg: bytes) -> None:
+    seconds = soundfile.info(io.BytesIO(sentence_ogg)).duration
+
+    with pytest.raises(AudioTooLong):
+        decode_pcm16(sentence_ogg, max_seconds=seconds / 2)
+    within = decode_pcm16(sentence_ogg, max_seconds=seconds + 1)
+
+    assert len(within) == len(decode_pcm16(sentence_ogg))
+
+
+def test_audio_claiming_a_rate_no_voice_note_has_is_unreadable() -> None:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros((10, 6), dtype=np.int16), 8_000, format="WAV")
+
+    with pytest.raises(AudioUnreadable, match="channels"):
+        decode_pcm16(buffer.getvalue())
 
 
 def test_bytes_that_are_not_audio_are_reported_as_unreadable() -> None:
@@ -189,8 +206,10 @@ async def telegram(standin_url: str) -> AsyncIterator[tuple[Bot, StandinClient]]
         yield bot, client
 
 
-async def _voice_update(bot: Bot, client: StandinClient, audio: bytes) -> tuple[str, int]:
-    await client.send_voice(MANAGER, audio, duration=5)
+async def _voice_update(
+    bot: Bot, client: StandinClient, audio: bytes, *, duration: int = 5
+) -> tuple[str, int]:
+    await client.send_voice(MANAGER, audio, duration=duration)
     (update,) = await bot.get_updates()
     assert update.message is not None and update.message.voice is not None
     return update.message.voice.file_id, update.message.message_id
@@ -269,6 +288,56 @@ async def test_listener_keeps_but_does_not_transcribe_a_note_over_the_limit(
     assert heard.kept is not None and heard.kept.exists()
 
 
+async def test_listener_refuses_a_note_declared_too_big_without_downloading_it(
+    telegram: tuple[Bot, StandinClient], pocketsphinx: PocketsphinxTranscriber, tmp_path: Path
+) -> None:
+    bot, client = telegram
+    file_id, message_id = await _voice_update(bot, client, b"\0" * 5_000, duration=1)
+    listener = Listener(pocketsphinx, folder=tmp_path, max_seconds=60, max_bytes=4_000)
+
+    heard = await listener.hear(
+        bot, chat_id=MANAGER, message_id=message_id, file_id=file_id, seconds=1, file_size=5_000
+    )
+    listener.close()
+
+    assert (heard.problem, heard.kept, heard.transcript) == ("voice.too_big", None, None)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_listener_stops_a_download_past_the_cap_whatever_size_was_declared(
+    telegram: tuple[Bot, StandinClient], sentence_ogg: bytes, tmp_path: Path
+) -> None:
+    bot, client = telegram
+    file_id, message_id = await _voice_update(bot, client, sentence_ogg, duration=1)
+    listener = Listener(DeafEngine(), folder=tmp_path, max_seconds=60, max_bytes=1_000)
+
+    # Declared (wrongly) as 500 bytes: the bytes that arrive are counted, not the declaration.
+    heard = await listener.hear(
+        bot, chat_id=MANAGER, message_id=message_id, file_id=file_id, seconds=1, file_size=500
+    )
+    listener.close()
+
+    assert len(sentence_ogg) > 1_000
+    assert (heard.problem, heard.kept) == ("voice.too_big", None)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_listener_does_not_trust_a_declared_duration(
+    telegram: tuple[Bot, StandinClient], sentence_ogg: bytes, tmp_path: Path
+) -> None:
+    bot, client = telegram
+    file_id, message_id = await _voice_update(bot, client, sentence_ogg, duration=1)
+    listener = Listener(SlowEngine(), folder=tmp_path, max_seconds=1)
+
+    heard = await listener.hear(
+        bot, chat_id=MANAGER, message_id=message_id, file_id=file_id, seconds=1
+    )
+    listener.close()
+
+    assert (heard.problem, heard.transcript) == ("voice.too_long", None)
+    assert heard.kept is not None and heard.kept.read_bytes() == sentence_ogg
+
+
 async def test_listener_says_when_it_heard_no_words(
     telegram: tuple[Bot, StandinClient], sentence_ogg: bytes, tmp_path: Path
 ) -> None:
@@ -314,23 +383,12 @@ async def test_recognition_runs_off_the_event_loop(
 
 
 def _bot_stack(work: Path, engine: str) -> Stack:
-    url = f"sqlite:///{work / 'retail.db'}"
-    migrate(url)
-    database = Database(url)
-    with database.session() as session:
-        seed_demo(session, SystemClock())
-    database.dispose()
-    ports = Ports(rasa=free_port(), actions=free_port(), http=free_port(), standin=free_port())
-    env = {
-        "DATABASE_URL": url,
-        "TELEGRAM_BOT_TOKEN": "",
-        "TELEGRAM_API_URL": f"http://127.0.0.1:{ports.standin}",
-        "RASA_TIMEOUT": "3",
-        "RETRY_FAILED_EVERY_SECONDS": "3600",
-        "VOICE_ENGINE": engine,
-        "VOICE_DIR": str(work / "voice"),
-    }
-    return Stack(env=env, log_dir=work / "logs", ports=ports)
+    return bot_stack(
+        work,
+        RETRY_FAILED_EVERY_SECONDS="3600",
+        VOICE_ENGINE=engine,
+        VOICE_DIR=str(work / "voice"),
+    )
 
 
 @pytest.fixture(scope="module", params=["pocketsphinx", "none"])
@@ -399,6 +457,29 @@ async def test_an_unbound_users_voice_is_neither_kept_nor_transcribed(
         )
     assert reply["text"] == t("en", "bind.welcome")
     assert not (Path(voice_bot.env["VOICE_DIR"]) / "88003").exists()
+
+
+async def test_a_20_mb_note_declared_as_one_second_is_refused_politely_and_not_sent_to_rasa(
+    voice_bot: Stack,
+) -> None:
+    huge = b"OggS" + bytes(20 * 1024 * 1024)
+    async with StandinClient(voice_bot.standin_url) as client:
+        await client.add_user(MANAGER, first_name="王建国", language_code="zh")
+        since = await client.last_seq()
+        sent = await client.send_voice(MANAGER, huge, duration=1)
+        [reply] = await client.wait_for_messages(
+            MANAGER, 1, since=since, timeout=60, methods={"sendMessage"}
+        )
+        await asyncio.sleep(1.0)  # a transcript or a Rasa error would follow by now
+        texts = [
+            m.get("text") for m in await client.sent_messages(MANAGER, since=since) if "text" in m
+        ]
+    assert texts == [reply["text"]]
+    # In the language the manager last used (an earlier test may have switched it to English).
+    assert reply["text"] in {t(lang, "voice.too_big", size="2") for lang in ("zh", "en")}
+    inbound = _inbound(voice_bot, sent.update_id)
+    assert (inbound.status, inbound.text) == ("answered", "")
+    assert not (Path(voice_bot.env["VOICE_DIR"]) / str(MANAGER) / f"{sent.message_id}.ogg").exists()
 
 
 def test_bot_with_vosk_but_no_model_stops_at_start_up_with_a_clear_error(
