@@ -15,13 +15,14 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot import handlers
 from bot.http_api import start_http_api
-from bot.processor import ChatOrderedProcessor
+from bot.processor import IN_FLIGHT, ChatOrderedProcessor
 from bot.rasa_client import RasaClient
 from bot.ratelimit import ChatRateLimiter
 from bot.sender import start_reminder_jobs
@@ -29,6 +30,7 @@ from bot.services import SERVICES, Services
 from bot.voice import VOICE, Listener, VoiceConfigError
 from retail.clock import SystemClock
 from retail.db import Database
+from retail.retention import purge_configured
 from retail.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,9 @@ def build_application(settings: Settings) -> Application:
 
     async def post_init(application: Application) -> None:
         application.bot_data[VOICE] = await asyncio.to_thread(Listener.from_settings, settings)
-        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout)
+        rasa = RasaClient(
+            settings.rasa_url, timeout=settings.rasa_timeout, secret=settings.bot_signing_secret
+        )
         await rasa.start()
         svc = Services(settings, Database(settings.database_url), rasa, SystemClock())
         application.bot_data[SERVICES] = svc
@@ -57,6 +61,13 @@ def build_application(settings: Settings) -> Application:
             handlers.retry_failed,
             interval=settings.retry_failed_every_seconds,
             first=settings.retry_failed_every_seconds,
+        )
+        application.job_queue.run_repeating(
+            _retention_job,
+            interval=settings.retention_every_hours * 3600,
+            first=300,
+            data=(svc.database, settings),
+            name="retention",
         )
         if settings.sender_in_bot:
             start_reminder_jobs(
@@ -79,12 +90,13 @@ def build_application(settings: Settings) -> Application:
             svc.database.dispose()
 
     api = settings.telegram_api_url.rstrip("/")
+    processor = ChatOrderedProcessor(settings.max_concurrent_updates)
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .concurrent_updates(ChatOrderedProcessor(settings.max_concurrent_updates))
+        .concurrent_updates(processor)
         .rate_limiter(
             ChatRateLimiter(
                 overall_per_second=settings.overall_rate_per_second,
@@ -95,6 +107,8 @@ def build_application(settings: Settings) -> Application:
         .post_shutdown(post_shutdown)
         .build()
     )
+    # The retry job skips what the processor is handling right now: one set, shared.
+    application.bot_data[IN_FLIGHT] = processor.in_flight
     application.add_handler(CommandHandler("start", handlers.on_start))
     application.add_handler(MessageHandler(filters.CONTACT, handlers.on_contact))
     application.add_handler(MessageHandler(filters.TEXT, handlers.on_text))
@@ -105,12 +119,26 @@ def build_application(settings: Settings) -> Application:
     return application
 
 
+async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Purge data past its retention (retail.retention), off the event loop."""
+    assert context.job is not None
+    database, settings = context.job.data  # type: ignore[misc]
+    try:
+        await asyncio.to_thread(purge_configured, database, settings, clock=SystemClock())
+    except Exception:  # a failed purge is retried at the next run; the bot carries on
+        log.exception("retention purge failed")
+
+
 def run(settings: Settings) -> None:
     """Serve until interrupted: polling by default, a webhook when BOT_MODE=webhook.
 
     A voice engine that cannot load (VOICE_ENGINE, VOICE_MODEL_PATH) stops the bot at start-up
-    with one log line and exit status 2.
+    with one log line and exit status 2; so does a missing BOT_SIGNING_SECRET, without which
+    Rasa and the action server would refuse every message (``make run`` makes one per run).
     """
+    if not settings.bot_signing_secret:
+        log.critical("BOT_SIGNING_SECRET is not set: the bot cannot sign what it sends to Rasa")
+        raise SystemExit(2)
     try:
         _serve(build_application(settings), settings)
     except VoiceConfigError as error:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_API = "https://api.telegram.org"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _env(name: str, default: str) -> str:
@@ -32,13 +33,19 @@ def _env_bool(name: str, default: bool) -> bool:
     return _env(name, "true" if default else "false").lower() in {"1", "true", "yes", "on"}
 
 
+class SettingsError(ValueError):
+    """A combination of settings the processes must not start with (the message names the
+    variable to set)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration shared by the bot, the action server and the tools."""
 
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'retail.db'}"
+    # The URL carries the database password in production: kept out of the repr.
+    database_url: str = field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'retail.db'}", repr=False)
     default_language: str = "zh"
-    telegram_bot_token: str = ""
+    telegram_bot_token: str = field(default="", repr=False)
     telegram_api_url: str = ""
     standin_port: int = 8081
     rasa_url: str = "http://127.0.0.1:5005"
@@ -49,12 +56,16 @@ class Settings:
     webhook_url: str = ""
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
-    webhook_secret: str = ""
+    webhook_secret: str = field(default="", repr=False)
     max_concurrent_updates: int = 64
     chat_rate_per_second: float = 1.0
     overall_rate_per_second: float = 30.0
     retry_failed_within_minutes: int = 15
     retry_failed_every_seconds: float = 20.0
+    unanswered_retry_after_seconds: float = 60.0
+    inbound_burst: int = 8
+    inbound_per_minute: float = 30.0
+    inbound_stranger_per_minute: float = 1.0
     log_level: str = "WARNING"
     reminder_first_lead_hours: float = 6.0
     reminder_last_call_minutes: float = 60.0
@@ -74,11 +85,34 @@ class Settings:
     voice_dir: str = str(PROJECT_ROOT / "var" / "voice")
     voice_max_seconds: int = 180
     voice_workers: int = 1
+    voice_max_bytes: int = 2_000_000
+    feed_banks: str = ""
+    retain_inbound_days: int = 90
+    retain_outbox_days: int = 180
+    retain_voice_days: int = 30
+    retain_tracker_days: int = 90
+    retention_every_hours: float = 24.0
+    tracker_database_url: str = field(default="", repr=False)
     staff_token: str = field(default="", repr=False)
     action_server_host: str = "127.0.0.1"
     action_server_port: int = 5055
     action_server_token: str = field(default="", repr=False)
+    bot_signing_secret: str = field(default="", repr=False)
     demo_bot_token: str = field(default="100000001:retail-demo-token", repr=False)
+
+    def __post_init__(self) -> None:
+        """Refuse a webhook without a secret: anyone who finds the URL could post updates; and
+        staff pages on a reachable address without a token: anyone could read them."""
+        if self.bot_mode == "webhook" and not self.webhook_secret:
+            raise SettingsError(
+                "BOT_MODE=webhook needs WEBHOOK_SECRET (Telegram sends it with every update; "
+                "without it anyone who finds the webhook URL can post fake updates)"
+            )
+        if self.http_host not in LOOPBACK and not self.staff_token:
+            raise SettingsError(
+                f"HTTP_HOST={self.http_host} needs STAFF_TOKEN (the staff pages show every "
+                "shop's reminder figures; only 127.0.0.1 may serve them without a token)"
+            )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -115,6 +149,14 @@ class Settings:
             retry_failed_every_seconds=_env_float(
                 "RETRY_FAILED_EVERY_SECONDS", defaults.retry_failed_every_seconds
             ),
+            unanswered_retry_after_seconds=_env_float(
+                "UNANSWERED_RETRY_AFTER_SECONDS", defaults.unanswered_retry_after_seconds
+            ),
+            inbound_burst=_env_int("INBOUND_BURST", defaults.inbound_burst),
+            inbound_per_minute=_env_float("INBOUND_PER_MINUTE", defaults.inbound_per_minute),
+            inbound_stranger_per_minute=_env_float(
+                "INBOUND_STRANGER_PER_MINUTE", defaults.inbound_stranger_per_minute
+            ),
             log_level=_env("LOG_LEVEL", defaults.log_level),
             reminder_first_lead_hours=_env_float(
                 "REMINDER_FIRST_LEAD_HOURS", defaults.reminder_first_lead_hours
@@ -144,10 +186,21 @@ class Settings:
             voice_dir=_env("VOICE_DIR", defaults.voice_dir),
             voice_max_seconds=_env_int("VOICE_MAX_SECONDS", defaults.voice_max_seconds),
             voice_workers=_env_int("VOICE_WORKERS", defaults.voice_workers),
+            voice_max_bytes=_env_int("VOICE_MAX_BYTES", defaults.voice_max_bytes),
+            feed_banks=_env("FEED_BANKS", defaults.feed_banks),
+            retain_inbound_days=_env_int("RETAIN_INBOUND_DAYS", defaults.retain_inbound_days),
+            retain_outbox_days=_env_int("RETAIN_OUTBOX_DAYS", defaults.retain_outbox_days),
+            retain_voice_days=_env_int("RETAIN_VOICE_DAYS", defaults.retain_voice_days),
+            retain_tracker_days=_env_int("RETAIN_TRACKER_DAYS", defaults.retain_tracker_days),
+            retention_every_hours=_env_float(
+                "RETENTION_EVERY_HOURS", defaults.retention_every_hours
+            ),
+            tracker_database_url=_env("TRACKER_DATABASE_URL", ""),
             staff_token=_env("STAFF_TOKEN", ""),
             action_server_host=_env("ACTION_SERVER_HOST", defaults.action_server_host),
             action_server_port=_env_int("ACTION_SERVER_PORT", defaults.action_server_port),
             action_server_token=_env("ACTION_SERVER_TOKEN", ""),
+            bot_signing_secret=_env("BOT_SIGNING_SECRET", ""),
             demo_bot_token=_env("DEMO_BOT_TOKEN", defaults.demo_bot_token),
         )
 

@@ -1,4 +1,4 @@
-"""Fuzz: hundreds of random and odd messages through the real stack.
+"""Fuzz: two thousand random and odd messages through the real stack.
 
 Every message (emoji, 5,000-character text, SQL and HTML fragments, negative and huge
 quantities, "empty" ones, other languages, forged button payloads, other shops' names) must get
@@ -6,22 +6,23 @@ a reply; no reply may carry a traceback or another shop's data; and nothing in t
 settlement, preference, request or visit tables may change, because nothing was confirmed.
 Pending confirmations (order change plans) and logs (inbound updates, reminder pushes) may.
 The corpus holds no confirmation words (确认, 好的, yes): typing one confirms a pending order
-change by design, so it is not an unconfirmed change.
+change by design, so it is not an unconfirmed change. Besides the hand-picked forms it holds the
+attacker's forms of issue 14: typed button payloads behind spaces, slashes of any width and
+invisible characters; 300- to 400-digit quantities and amounts; control and bidi characters.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import string
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from lang.confirmations import is_explicit_confirmation
 from lang.language import detect_language
 from retail.db import Database
 from retail.i18n import format_money
@@ -45,11 +46,12 @@ from retail.models import (
 from scripts.stack import Stack
 from standin import StandinClient
 from standin.client import StandinError
+from tests.e2e.helpers import rest
 
 pytestmark = pytest.mark.e2e
 
 SEED = 20261124
-MIN_MESSAGES = 500
+MIN_MESSAGES = 2000
 BOUND = (10001, 10002, 10003, 20001, 20002)
 UNBOUND = 99990
 GUARDED: tuple[type[Base], ...] = (
@@ -230,6 +232,80 @@ ODD_REAL = [
     "qwertyuiop[]",
 ]
 
+PAYLOADS = [
+    '/deposit_confirm{"ref":"2000.00:0123456789ab"}',
+    '/prefs_confirm{"ref":"off"}',
+    '/affirm{"plan":"abc123"}',
+    '/request_send{"ref":"m:-"}',
+    '/visit_confirm{"ref":"1"}',
+    "/affirm",
+]
+"""Button payloads a typed message must never pass for (bot/handlers.typed_text)."""
+PAYLOAD_DISGUISES = [
+    "{p}",
+    " {p}",
+    "/ {p}",
+    "/ /{q}",
+    "\u3000{p}",
+    "\uff0f{q}",
+    "\u200b{p}",
+    "\ufeff{p}",
+    "\u202e{p}",
+    "\u2066{p}\u2069",
+    "\x00{p}",
+    "\x1b[31m{p}",
+    "\u00a0\u00a0{p}",
+    "\t{p}",
+    "\u2044{q}",
+    "\u2215{q}",
+    " / / / {q}",
+    "\u200d\u200c{p}",
+]
+"""Ways to hide a leading slash; {p} is a payload, {q} the payload without its slash."""
+HUGE = ["9" * 400, "1" * 309, "1" + "0" * 399, "9" * 16, "9" * 1000]
+"""Digit runs far past any count or amount (lang.numerals stops at 15 digits)."""
+HUGE_FORMS = [
+    "白沙改成{n}条",
+    "芙蓉王加{n}条",
+    "add {n} cartons of Liqun",
+    "set Baisha to {n}",
+    "存了{n}元",
+    "I deposited {n}",
+    "刚存了¥{n}",
+    "{n}",
+    "利群{n}",
+    "暂停提醒{n}天",
+    "芙蓉王多少钱{n}",
+]
+LONG_AMOUNTS = [
+    "存了" + ",".join(["999"] * 120) + "元",
+    "I deposited ¥" + ",".join(["123"] * 150) + ".00",
+    "存了" + "9" * 40 + "." + "9" * 40,
+    "存了一万" * 200,
+    "存了" + "十" * 300 + "元",
+    "白沙改成" + "三" * 300 + "条",
+    "芙蓉王加" + "百" * 300 + "条",
+    "deposited " + "9" * 200 + "e9999",
+]
+CONTROL = ["\x00", "\x07", "\x1b", "\x7f", "\u202e", "\u202d", "\u2066", "\u200b", "\ufeff"]
+
+
+def attacker_forms() -> list[str]:
+    """Issue 14's forms: disguised payloads, huge numbers, long amounts, control characters."""
+    forms = [d.format(p=p, q=p.lstrip("/")) for d in PAYLOAD_DISGUISES for p in PAYLOADS]
+    forms += [form.format(n=n) for form in HUGE_FORMS for n in HUGE]
+    forms += LONG_AMOUNTS
+    plain = ["芙蓉王多少钱", "白沙改成3条", "我的余额", "how much is Liqun", "暂停提醒"]
+    for index, mark in enumerate(CONTROL):
+        text = plain[index % len(plain)]
+        forms += [mark + text, text + mark, text[:2] + mark + text[2:]]
+    return forms
+
+
+def is_confirmation(text: str) -> bool:
+    """True if typing ``text`` would confirm a pending offer (never sent unprompted here)."""
+    return is_explicit_confirmation(text)
+
 
 def _noise(rng: random.Random) -> str:
     """A random message: mixed scripts, punctuation, digits and emoji, 1-300 characters."""
@@ -255,14 +331,17 @@ def corpus() -> list[str]:
     near_limit = ("梅雨天烟怎么存" * 600)[:3990]
     messages = [long_zh, long_en, long_emoji, near_limit]
     messages += SQL + HTML + ODD_NUMBERS + EMPTYISH + LANGUAGES + FORGED + TEMPLATES
-    messages += OTHER_SHOPS + ODD_REAL
+    messages += OTHER_SHOPS + ODD_REAL + attacker_forms()
     messages += ["".join(rng.choices(EMOJI, k=rng.randint(1, 12))) for _ in range(30)]
     messages += [f"{rng.choice(PRODUCTS)}{rng.choice(SQL)}" for _ in range(15)]
     messages += [f"{rng.choice(HTML)}{rng.choice(PRODUCTS)}" for _ in range(15)]
     while len(messages) < MIN_MESSAGES + 20:
-        messages.append(_noise(rng))
+        noise = _noise(rng)
+        if not is_confirmation(noise):
+            messages.append(noise)
     # Telegram (and the stand-in) refuse blank texts; those are tested on their own below.
     assert all(m.strip() for m in messages)
+    assert not any(is_confirmation(m) for m in messages)
     return messages
 
 
@@ -333,14 +412,8 @@ def restore_languages(e2e_database: Database) -> Iterator[None]:
 
 
 def _rest(stack: Stack, sender: str, text: str) -> tuple[int, list[dict[str, Any]]]:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=body,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.status, json.loads(response.read())
+    """Straight to Rasa's REST webhook, signed as the bot signs (trust/)."""
+    return rest(stack, sender, text)
 
 
 async def _converse(
@@ -358,7 +431,7 @@ async def _converse(
     return transcript
 
 
-async def test_hundreds_of_odd_messages_each_get_a_reply_and_change_nothing(
+async def test_thousands_of_odd_messages_each_get_a_reply_and_change_nothing(
     stack: Stack,
     standin: StandinClient,
     e2e_database: Database,

@@ -10,20 +10,16 @@ import pytest
 
 from retail.db import Database
 from scripts.stack import RASA, ROOT, Stack
+from tests.e2e import helpers
 from tests.e2e.helpers import wholesale
 
 pytestmark = pytest.mark.e2e
 
 
 def rest(stack: Stack, sender: str, text: str) -> list[dict[str, object]]:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=body,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        replies: list[dict[str, object]] = json.loads(response.read())
+    """Rasa's replies to a message the bot signed (trust/), as the bot would send it."""
+    status, replies = helpers.rest(stack, sender, text)
+    assert status == 200, replies
     return replies
 
 

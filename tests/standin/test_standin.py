@@ -243,7 +243,11 @@ async def test_second_message_to_one_chat_within_a_second_raises_retry_after(
     assert (await client.stats())["too_many_requests"] == 1
 
 
-async def test_31_chats_within_a_second_draw_a_429_and_refused_sends_are_not_recorded(
+# Telegram's 30 a second, measured over 10 s (3 a second, 30 in any 10 s window): the same
+# capacity per window, so 31 sends draw a 429 even when a loaded machine needs more than a
+# second to make them (this test failed once at the end of a full run for that reason).
+@pytest.mark.parametrize("limits", [FloodLimits(overall_per_second=3.0, window_seconds=10.0)])
+async def test_31_chats_within_a_window_draw_a_429_and_refused_sends_are_not_recorded(
     bot: Bot, client: StandinClient
 ) -> None:
     users = range(20001, 20032)
