@@ -26,7 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from retail.logs import configure_logging
-from retail.settings import Settings
+from retail.settings import Settings, SettingsError
 
 TOKEN_HEADER = "X-Action-Token"
 OPEN_PATHS = frozenset({"/health"})
@@ -56,8 +56,13 @@ def build_app(token: str) -> Sanic:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the actions until interrupted; 2 when no token is configured."""
-    settings = Settings.from_env()
+    """Serve the actions until interrupted; 2 when no token is configured or a setting is
+    unusable (one line naming the variable, no traceback)."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"action server not started: {error}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__)
     parser.add_argument("--host", default=settings.action_server_host)
     parser.add_argument("--port", type=int, default=settings.action_server_port)

@@ -7,6 +7,7 @@ stand-in on port 8081 when no Telegram token is set, Rasa on 5005 and the HTTP A
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,22 @@ def _env(name: str, default: str) -> str:
 
 
 def _env_int(name: str, default: int) -> int:
-    return int(_env(name, str(default)))
+    value = _env(name, str(default))
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def _env_float(name: str, default: float) -> float:
-    return float(_env(name, str(default)))
+    value = _env(name, str(default))
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} must be a finite number, not {value!r}")
+    return number
 
 
 def _env_bool(name: str, default: bool) -> bool:
