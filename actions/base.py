@@ -4,9 +4,10 @@ How to adopt it: subclass :class:`RetailAction`, set ``action_name``, and implem
 :meth:`RetailAction.respond`, which runs in a worker thread with an open database session and
 returns a :class:`Reply`. The base first checks that the bot signed the latest message for
 this sender (``trust/``; anything else gets a polite refusal and nothing more), then resolves
-who is talking (unbound users get the binding instructions and nothing else), picks the reply
-language, maps domain exceptions to polite messages, and makes sure no traceback ever reaches
-the user.
+who is talking (unbound users get the binding instructions and nothing else), takes the reply
+language the bot decided for this message (signed with it, ``language`` in the metadata; only
+when a message carries none does the action decide it the same way), maps domain exceptions to
+polite messages, and makes sure no traceback ever reaches the user.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from lang.language import detect_language
 from retail.access import Principal, language_for, principal_for
 from retail.clock import Clock
 from retail.errors import NotBound, RetailError
-from retail.i18n import reply_language, t
-from trust import verify
+from retail.i18n import LANGUAGES, reply_language, t
+from trust import LANGUAGE_KEY, verify
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,19 @@ def unverified_reason(tracker: Tracker, secret: str) -> str | None:
     return None if verdict.reason is None else verdict.reason.value
 
 
+def signed_language(tracker: Tracker) -> str | None:
+    """The reply language the bot decided for the latest message, if it stated one we speak.
+
+    Only for a message whose signature verified (:func:`unverified_reason` is None): the
+    signature covers the ``language`` entry (``trust.signing``), so it is the bot's decision,
+    made once per message with the user's chosen, written and saved languages in view. None
+    (a message from an older bot, a test, ``rasa shell``) leaves the action to decide itself.
+    """
+    metadata = (tracker.latest_message or {}).get("metadata")
+    language = metadata.get(LANGUAGE_KEY) if isinstance(metadata, dict) else None
+    return language if language in LANGUAGES else None
+
+
 class RetailAction(Action):
     """Base of the retail actions; see the module docstring for how to use it."""
 
@@ -123,15 +137,19 @@ class RetailAction(Action):
         raise NotImplementedError
 
     def _run_sync(self, tracker: Tracker) -> Reply:
-        text = str(tracker.latest_message.get("text") or "")
+        """Called only for a message whose signature verified (see :meth:`run`)."""
         user_id = telegram_user_id(tracker)
-        detected = detect_language(text)
-        language = reply_language(detected, None)
+        decided = signed_language(tracker)
+        detected = (
+            None if decided else detect_language(str(tracker.latest_message.get("text") or ""))
+        )
+        language = decided or reply_language(detected, None)
         try:
             with runtime().database.session() as session:
                 if user_id is None:
                     raise NotBound()
-                language = language_for(session, user_id, detected)
+                if decided is None:
+                    language = language_for(session, user_id, detected)
                 principal = principal_for(session, user_id)
                 turn = Turn(tracker, session, principal, language, runtime().clock)
                 return self.respond(turn)

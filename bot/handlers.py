@@ -1,19 +1,20 @@
 """Telegram handlers: binding, text and button taps to Rasa, and everything else politely.
 
-One way through for every message: update -> claim (dedupe) -> binding check -> inbound rate
-(``bot.inbound``) -> Rasa -> reply. A claimed message that got no answer (Rasa down, the reply
-not sent, the bot killed) is taken up again by :func:`retry_failed`.
+One way through for every message: update -> admission (language, claim to dedupe, binding
+check: one database transaction, ``retail.inbound.admit``) -> inbound rate (``bot.inbound``) ->
+Rasa -> reply -> outcome recorded (a second transaction). A claimed message that got no answer
+(Rasa down, the reply not sent, the bot killed) is taken up again by :func:`retry_failed`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy.orm import Session
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import (
     BadRequest,
@@ -32,9 +33,10 @@ from bot.rendering import payload_of, to_messages
 from bot.services import Services, services
 from bot.voice import listener, suffix_for
 from lang.language import detect_language
-from retail import access, inbox
-from retail.errors import BindingFailed, NotBound
+from retail import access, inbound, inbox
+from retail.errors import BindingFailed
 from retail.i18n import reply_language, t
+from retail.inbound import Admission
 from retail.models import InboundUpdate
 from retail.settings import Settings
 
@@ -42,21 +44,37 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
 
 
-async def _language(svc: Services, user_id: int, text: str | None, fallback: str | None) -> str:
-    """Reply language: chosen, else the message's, else saved (Telegram's for strangers)."""
-    detected = detect_language(text)
-    return await svc.db(lambda s: access.language_for(s, user_id, detected, fallback=fallback))
+async def _admit(
+    svc: Services,
+    update: Update,
+    *,
+    text: str,
+    language_of: str | None,
+    remember_language: bool = False,
+) -> Admission:
+    """Claim ``update`` and learn what the handler needs (``retail.inbound.admit``), in one
+    database transaction. The reply language is decided here, once for the whole turn: the
+    one chosen, else that of ``language_of`` (the user's own words), else the saved one
+    (Telegram's for strangers); Rasa's actions answer in it (it goes signed in the metadata)."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None
+    return await svc.db(
+        partial(
+            inbound.admit,
+            update_id=update.update_id,
+            telegram_user_id=user.id,
+            chat_id=chat.id if chat is not None else user.id,
+            text=text,
+            detected_language=detect_language(language_of),
+            fallback_language=user.language_code,
+            clock=svc.clock,
+            remember_language=remember_language,
+        )
+    )
 
 
 async def _is_bound(svc: Services, user_id: int) -> bool:
-    def check(session: object) -> bool:
-        try:
-            access.principal_for(session, user_id)  # type: ignore[arg-type]
-        except NotBound:
-            return False
-        return True
-
-    return await svc.db(check)
+    return await svc.db(lambda s: access.user_for(s, user_id) is not None)
 
 
 def _contact_keyboard(language: str) -> ReplyKeyboardMarkup:
@@ -68,22 +86,6 @@ async def _welcome(update: Update, language: str) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
         t(language, "bind.welcome"), reply_markup=_contact_keyboard(language)
-    )
-
-
-async def _claim(svc: Services, update: Update, text: str, language: str) -> bool:
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
-    return await svc.db(
-        lambda s: inbox.claim_update(
-            s,
-            update_id=update.update_id,
-            telegram_user_id=user.id,
-            chat_id=chat.id,
-            text=text,
-            language=language,
-            clock=svc.clock,
-        )
     )
 
 
@@ -133,12 +135,17 @@ async def converse(
     text: str,
     language: str,
     sent_at: datetime | None = None,
+    typing: bool = False,
 ) -> bool:
     """Send ``text`` to Rasa as ``user_id`` and deliver the replies; False if Rasa failed
     (the caller tells the user), True when there is nothing more to say.
 
     ``sent_at`` (the Telegram message date) goes along as ``message_time`` so the NLU reads
-    明天 / 下午三点 from when the user wrote, even when a retry answers it later.
+    明天 / 下午三点 from when the user wrote, even when a retry answers it later. ``language``
+    goes along (signed) as ``language``: the actions answer in it rather than deciding again.
+    With ``typing`` the chat shows "typing…" while Rasa works: the indicator is sent alongside
+    the Rasa call, not before it (one Bot API round trip less in front of Rasa), and is
+    finished before any reply goes out, so it never shows after the answer.
 
     A reply Telegram refuses for good (the user blocked the bot, the chat is gone, a bad
     request) ends the update as ``undeliverable``: retrying would run the actions again for
@@ -148,12 +155,16 @@ async def converse(
     metadata: dict[str, object] = {"update_id": update_id, "language": language}
     if sent_at is not None:
         metadata["message_time"] = sent_at.isoformat()
+    indicator = asyncio.ensure_future(_typing(context, chat_id)) if typing else None
     try:
         replies = await svc.rasa.send(str(user_id), text, metadata)
     except RasaUnavailable as error:
         log.warning("rasa unavailable", extra={"update_id": update_id, "error": str(error)})
         await svc.db(lambda s: inbox.mark_failed(s, update_id))
         return False
+    finally:
+        if indicator is not None:
+            await indicator
     try:
         for message in to_messages(replies, svc.button_payloads):
             await context.bot.send_message(chat_id, message.text, reply_markup=message.keyboard)
@@ -193,15 +204,21 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None or message.text is None:
         return
     svc = services(context)
-    language = await _language(svc, user.id, message.text, user.language_code)
     text = typed_text(message.text)
-    if not await _claim(svc, update, text, language):
+    admission = await _admit(
+        svc,
+        update,
+        text=text,
+        language_of=message.text,
+        remember_language=len(message.text) <= MAX_MESSAGE,
+    )
+    if not admission.claimed:
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
         return
-    bound = await _is_bound(svc, user.id)
-    if not await _admitted(update, context, language, as_stranger=not bound):
+    language = admission.language
+    if not await _admitted(update, context, language, as_stranger=not admission.bound):
         return
-    if not bound:
+    if not admission.bound:
         await _welcome(update, language)
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
@@ -209,8 +226,6 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(t(language, "error.too_long", limit=MAX_MESSAGE))
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
-    await svc.db(lambda s: access.remember_language(s, telegram_user_id=user.id, language=language))
-    await _typing(context, message.chat_id)
     answered = await converse(
         context,
         update_id=update.update_id,
@@ -219,6 +234,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text=text,
         language=language,
         sent_at=message.date,
+        typing=True,
     )
     if not answered:
         await message.reply_text(t(language, "error.backend_down"))
@@ -230,11 +246,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None or query.data is None:
         return
     svc = services(context)
-    language = await _language(svc, user.id, None, user.language_code)
     await query.answer()
-    if not await _claim(svc, update, query.data, language):
+    admission = await _admit(svc, update, text=query.data, language_of=None)
+    if not admission.claimed:
         return
-    bound = await _is_bound(svc, user.id)
+    language, bound = admission.language, admission.bound
     if not await _admitted(update, context, language, as_stranger=not bound):
         return
     payload = payload_of(query.data, svc.button_payloads)
@@ -265,13 +281,13 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     svc = services(context)
-    language = await _language(svc, user.id, None, user.language_code)
     # Claimed with no text: the one-time code is not kept, and the retry job has nothing to
     # send to Rasa for a /start (it only retries what Rasa should read).
-    if not await _claim(svc, update, "", language):
+    admission = await _admit(svc, update, text="", language_of=None)
+    if not admission.claimed:
         return
+    language, bound = admission.language, admission.bound
     code = context.args[0] if context.args else ""
-    bound = await _is_bound(svc, user.id)
     # A binding attempt counts against the sender's own rate (codes cannot be guessed fast).
     if not await _admitted(update, context, language, as_stranger=not bound and not code):
         return
@@ -296,9 +312,10 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or user is None or message.contact is None:
         return
     svc = services(context)
-    language = await _language(svc, user.id, None, user.language_code)
-    if not await _claim(svc, update, "", language):
+    admission = await _admit(svc, update, text="", language_of=None)
+    if not admission.claimed:
         return
+    language = admission.language
     if not await _admitted(update, context, language, as_stranger=False):
         return
     contact = message.contact
@@ -345,14 +362,14 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None or audio is None:
         return
     svc = services(context)
-    language = await _language(svc, user.id, message.caption, user.language_code)
-    if not await _claim(svc, update, "", language):
+    admission = await _admit(svc, update, text="", language_of=message.caption)
+    if not admission.claimed:
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
         return
-    bound = await _is_bound(svc, user.id)
-    if not await _admitted(update, context, language, as_stranger=not bound):
+    language = admission.language
+    if not await _admitted(update, context, language, as_stranger=not admission.bound):
         return
-    if not bound:
+    if not admission.bound:
         await _welcome(update, language)
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
@@ -374,10 +391,17 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
     text = typed_text(heard.transcript.text)
-    language = await _language(svc, user.id, text, user.language_code)
+    # One transaction: the transcript's language, kept with the transcript for a retry.
+    language = await svc.db(
+        partial(
+            inbound.admit_transcript,
+            update_id=update.update_id,
+            telegram_user_id=user.id,
+            text=text,
+            detected_language=detect_language(text),
+        )
+    )
     await message.reply_text(t(language, "voice.transcript", text=text))
-    await svc.db(lambda s: _record_transcript(s, update.update_id, text))
-    await svc.db(lambda s: access.remember_language(s, telegram_user_id=user.id, language=language))
     answered = await converse(
         context,
         update_id=update.update_id,
@@ -395,13 +419,6 @@ def _seconds(duration: int | timedelta) -> float:
     return duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
 
 
-def _record_transcript(session: Session, update_id: int, text: str) -> None:
-    """Keep the transcript on the claimed update, so a retry after a Rasa outage resends it."""
-    claimed = session.get(InboundUpdate, update_id)
-    if claimed is not None:
-        claimed.text = text
-
-
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos and the like: say what we can handle."""
     await _unsupported(update, context, "error.unsupported_message")
@@ -412,10 +429,9 @@ async def _unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE, key: 
     if message is None or user is None:
         return
     svc = services(context)
-    language = await _language(svc, user.id, message.caption, user.language_code)
-    if await _claim(svc, update, "", language) and await _admitted(
-        update, context, language, as_stranger=False
-    ):
+    admission = await _admit(svc, update, text="", language_of=message.caption)
+    language = admission.language
+    if admission.claimed and await _admitted(update, context, language, as_stranger=False):
         await message.reply_text(t(language, key))
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
 

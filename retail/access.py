@@ -239,10 +239,22 @@ def issue_record_binding_code(
     )
 
 
+def user_for(session: Session, telegram_user_id: int) -> User | None:
+    """The user bound to a Telegram account, or None: one query, for callers that ask several
+    things about the same sender in one transaction (``retail.inbound``)."""
+    return session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
+
+
 def remember_language(session: Session, *, telegram_user_id: int, language: str) -> None:
     """Keep the language a bound user last wrote in, unless they chose one explicitly."""
-    user = session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
-    if user is not None and not user.language_pinned:
+    user = user_for(session, telegram_user_id)
+    if user is not None:
+        keep_language(user, language)
+
+
+def keep_language(user: User, language: str) -> None:
+    """:func:`remember_language` for a user already loaded."""
+    if not user.language_pinned:
         user.language = supported(language)
 
 
@@ -260,7 +272,11 @@ def language_for(
     """The language to answer a message in: the one the user chose, else the message's
     (``detected`` by lang.language), else the saved one (or ``fallback``, e.g. Telegram's
     language code, for an unbound user)."""
-    user = session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
+    return language_of(user_for(session, telegram_user_id), detected, fallback=fallback)
+
+
+def language_of(user: User | None, detected: str | None, *, fallback: str | None = None) -> str:
+    """:func:`language_for` for a user already loaded (None: a stranger)."""
     if user is not None and user.language_pinned:
         return supported(user.language)
     saved = user.language if user else (fallback or "")[:2].lower() or None

@@ -72,6 +72,15 @@ def claim_update(
     return True
 
 
+def record_transcript(session: Session, update_id: int, *, text: str, language: str) -> None:
+    """Keep a voice note's transcript (and the language it reads in) on its claimed update, so
+    a retry after a Rasa outage resends what the user said, in their language."""
+    update = session.get(InboundUpdate, update_id)
+    if update is not None:
+        update.text = text
+        update.language = language
+
+
 def mark_answered(session: Session, update_id: int, *, clock: Clock) -> None:
     """The user got their answer."""
     finish(session, update_id, ANSWERED, clock=clock)

@@ -5,6 +5,7 @@ Standard library only, so the Rasa environment (``nlu/channel.py``) and the app 
 """
 
 from trust.signing import (
+    LANGUAGE_KEY,
     MAX_AGE_SECONDS,
     MAX_SKEW_SECONDS,
     SECRET_VARIABLE,
@@ -18,6 +19,7 @@ from trust.signing import (
 )
 
 __all__ = [
+    "LANGUAGE_KEY",
     "MAX_AGE_SECONDS",
     "MAX_SKEW_SECONDS",
     "SECRET_VARIABLE",

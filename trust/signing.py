@@ -4,9 +4,11 @@ Rasa's REST channel takes any ``sender`` from whoever reaches its port, and an a
 the sender id it is given; so one POST could speak as any shop. The bot therefore signs every
 message it forwards: an HMAC-SHA256, with the secret the three processes share
 (``BOT_SIGNING_SECRET``), over a versioned canonical string of who sends (the sender id), which
-Telegram update it is, when it was signed, and the SHA-256 of the text. The signature travels in
-the message metadata, next to the ``update_id`` the bot already sends; Rasa keeps that metadata
-on the user event, so the action server checks the same signature again.
+Telegram update it is, when it was signed, the SHA-256 of the text, the Telegram message time
+and, when the bot states one, the reply language it decided (issue 16: the actions answer in it
+instead of deciding again, so it must be the bot's). The signature travels in the message
+metadata, next to the ``update_id`` the bot already sends; Rasa keeps that metadata on the user
+event, so the action server checks the same signature again.
 
 The text is hashed after ``str.strip()`` because Rasa strips every incoming message
 (``UserMessage``): the action server sees the stripped text, the REST channel the raw one, and
@@ -39,6 +41,7 @@ SENDER_KEY = "signed_sender"
 SIGNED_AT_KEY = "signed_at"
 SIGNATURE_KEY = "signature"
 WRITTEN_AT_KEY = "message_time"
+LANGUAGE_KEY = "language"
 
 
 class Reason(str, Enum):
@@ -71,12 +74,22 @@ def _text_digest(text: str | None) -> str:
 
 
 def _canonical(
-    sender: str, update_id: str, signed_at: int, text: str | None, written_at: Any
+    sender: str,
+    update_id: str,
+    signed_at: int,
+    text: str | None,
+    written_at: Any,
+    language: Any = None,
 ) -> bytes:
     """One unambiguous string per message: a JSON array, so no field can bleed into the next.
     ``written_at`` is the Telegram message time (metadata ``message_time``) or None: a typed
-    yes counts only for an offer shown before it was written, so that time is signed too."""
+    yes counts only for an offer shown before it was written, so that time is signed too.
+    ``language`` (metadata ``language``, the reply language the bot decided) is appended only
+    when given, so a message without one signs exactly as before; adding or removing it
+    changes the array's length, so it cannot be slipped in or stripped either."""
     fields = [sender, update_id, signed_at, _text_digest(text), written_at]
+    if language is not None:
+        fields.append(language)
     return f"{VERSION}\n{json.dumps(fields, separators=(',', ':'))}".encode()
 
 
@@ -94,19 +107,27 @@ def sign(
     update_id: int | str,
     text: str | None,
     written_at: str | None = None,
+    language: str | None = None,
     now: float | None = None,
 ) -> dict[str, Any]:
     """The metadata entries that vouch for ``text`` from ``sender`` in update ``update_id``
-    (written at ``written_at``, which goes along as ``message_time`` when given)."""
+    (written at ``written_at``, which goes along as ``message_time``, and to be answered in
+    ``language``, which goes along as ``language``, when given)."""
     signed_at = int(time.time() if now is None else now)
     sender = str(sender)
-    signature = _mac(secret, _canonical(sender, str(update_id), signed_at, text, written_at))
-    return {
+    canonical = _canonical(sender, str(update_id), signed_at, text, written_at, language)
+    signature = _mac(secret, canonical)
+    entries: dict[str, Any] = {
         UPDATE_KEY: update_id,
         SENDER_KEY: sender,
         SIGNED_AT_KEY: signed_at,
         SIGNATURE_KEY: signature,
     }
+    if written_at is not None:
+        entries[WRITTEN_AT_KEY] = written_at
+    if language is not None:
+        entries[LANGUAGE_KEY] = language
+    return entries
 
 
 def signed_metadata(
@@ -126,6 +147,7 @@ def signed_metadata(
         update_id=metadata[UPDATE_KEY],
         text=text,
         written_at=metadata.get(WRITTEN_AT_KEY),
+        language=metadata.get(LANGUAGE_KEY),
         now=now,
     )
     return {**metadata, **entries}
@@ -162,8 +184,10 @@ def verify(
         or isinstance(signed_at, bool)
     ):
         return Verdict(Reason.BAD_SIGNATURE)
-    written_at = metadata.get(WRITTEN_AT_KEY)
-    canonical = _canonical(str(signed_sender), str(update_id), signed_at, text, written_at)
+    written_at, language = metadata.get(WRITTEN_AT_KEY), metadata.get(LANGUAGE_KEY)
+    canonical = _canonical(
+        str(signed_sender), str(update_id), signed_at, text, written_at, language
+    )
     expected = _mac(secret, canonical)
     if not hmac.compare_digest(signature.encode("utf-8"), expected.encode("utf-8")):
         return Verdict(Reason.BAD_SIGNATURE)

@@ -17,16 +17,23 @@ _update_ids = itertools.count(1)
 
 
 def bot_metadata(
-    sender: str, text: str, update_id: int | None = None, *, message_time: str | None = None
+    sender: str,
+    text: str,
+    update_id: int | None = None,
+    *,
+    message_time: str | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The metadata the bot sends with a message: its update id, the Telegram message time if
-    given, and its signature for ``sender`` and ``text`` (``BOT_SIGNING_SECRET``, which
-    tests/conftest.py sets and the run_action fixture hands the actions), as Rasa keeps it on
-    the user message."""
+    """The metadata the bot sends with a message: its update id, the Telegram message time and
+    the reply language it decided if given, and its signature for ``sender`` and ``text``
+    (``BOT_SIGNING_SECRET``, which tests/conftest.py sets and the run_action fixture hands the
+    actions), as Rasa keeps it on the user message."""
     update = next(_update_ids) if update_id is None else update_id
     metadata: dict[str, Any] = {"update_id": update}
     if message_time is not None:
         metadata["message_time"] = message_time
+    if language is not None:
+        metadata["language"] = language
     return signed_metadata(secret_from_env(), sender=sender, text=text, metadata=metadata)
 
 

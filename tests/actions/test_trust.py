@@ -171,3 +171,45 @@ def test_every_custom_action_that_can_touch_retail_checks_the_signature() -> Non
         if not issubclass(cls, RetailAction) and name not in NOT_RETAIL
     )
     assert (unchecked, len(found) > 40) == ([], True)
+
+
+# --- the reply language the bot signed (issue 16) -------------------------------------------
+
+
+async def test_the_action_answers_in_the_language_the_bot_signed(
+    run_action: Any, db: Database
+) -> None:
+    """The bot decided English for this Chinese question (say, the user chose English): the
+    action answers exactly as it would for a user who pinned English, without deciding again."""
+    signed = bot_metadata("10001", PRICE_QUESTION, language="en")
+    answered, _ = await _run(ActionPrice(), _tracker("10001", PRICE_QUESTION, "ask_price", signed))
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.telegram_user_id == 10001))
+        assert user is not None
+        user.language, user.language_pinned = "en", True
+    unlabelled = bot_metadata("10001", PRICE_QUESTION)
+    pinned, _ = await _run(
+        ActionPrice(), _tracker("10001", PRICE_QUESTION, "ask_price", unlabelled)
+    )
+    assert answered == pinned
+    assert "批发价" not in answered[0]["text"]
+
+
+async def test_the_signed_language_holds_before_the_sender_is_known(run_action: Any) -> None:
+    signed = bot_metadata("99999", PRICE_QUESTION, language="en")
+    messages, _ = await _run(ActionPrice(), _tracker("99999", PRICE_QUESTION, "ask_price", signed))
+    assert [m["text"] for m in messages] == [t("en", "error.not_bound")]
+
+
+async def test_a_language_the_bot_does_not_speak_leaves_the_action_to_decide(
+    run_action: Any,
+) -> None:
+    signed = bot_metadata("99999", PRICE_QUESTION, language="fr")
+    messages, _ = await _run(ActionPrice(), _tracker("99999", PRICE_QUESTION, "ask_price", signed))
+    assert [m["text"] for m in messages] == [t("zh", "error.not_bound")]
+
+
+async def test_a_language_changed_after_signing_is_refused(run_action: Any) -> None:
+    signed = {**bot_metadata("10001", PRICE_QUESTION, language="zh"), "language": "en"}
+    messages, _ = await _run(ActionPrice(), _tracker("10001", PRICE_QUESTION, "ask_price", signed))
+    assert [m["text"] for m in messages] == [t("zh", "error.unverified")]

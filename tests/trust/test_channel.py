@@ -59,8 +59,13 @@ def _load(bodies: list[Any], secret: str | None) -> dict[str, Any]:
 def test_credentials_load_the_signed_channel_which_refuses_what_the_bot_did_not_sign() -> None:
     text = "芙蓉王硬多少钱一条"
     metadata = signed_metadata(SECRET, sender="10001", text=text, metadata={"update_id": 3})
+    labelled = signed_metadata(
+        SECRET, sender="10001", text=text, metadata={"update_id": 4, "language": "en"}
+    )
     bodies = [
         {"sender": "10001", "message": text, "metadata": metadata},
+        {"sender": "10001", "message": text, "metadata": labelled},
+        {"sender": "10001", "message": text, "metadata": {**labelled, "language": "zh"}},
         {"sender": 10001, "message": f"  {text}\n", "metadata": metadata},
         {"sender": "10001", "message": text},
         {"sender": "10002", "message": text, "metadata": metadata},
@@ -74,6 +79,8 @@ def test_credentials_load_the_signed_channel_which_refuses_what_the_bot_did_not_
         "prefix": "rest",
         "reasons": [
             None,
+            None,  # the reply language the bot decided is signed with the rest
+            "bad_signature",  # and cannot be changed on the way
             None,
             "missing",
             "sender_mismatch",

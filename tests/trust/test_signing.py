@@ -171,3 +171,26 @@ def test_the_message_time_is_signed_too() -> None:
     assert _verify(metadata, text="确认").ok
     later = {**metadata, "message_time": "2026-12-03T10:30:00+08:00"}
     assert _verify(later, text="确认").reason is Reason.BAD_SIGNATURE
+
+
+def test_the_reply_language_is_signed_too() -> None:
+    """The actions answer in the language the bot decided (issue 16), so it must be the bot's:
+    changing, adding or removing it breaks the signature."""
+    metadata = _signed()
+    assert _verify(metadata).ok
+    assert _verify({**metadata, "language": "en"}).reason is Reason.BAD_SIGNATURE
+    stripped = {key: value for key, value in metadata.items() if key != "language"}
+    assert _verify(stripped).reason is Reason.BAD_SIGNATURE
+    unlabelled = signed_metadata(
+        SECRET, sender="10001", text=TEXT, metadata={"update_id": 42}, now=NOW
+    )
+    assert _verify({**unlabelled, "language": "en"}).reason is Reason.BAD_SIGNATURE
+
+
+def test_the_language_is_appended_to_the_v1_string_only_when_given() -> None:
+    entries = sign(SECRET, sender="10001", update_id=42, text="hi", language="en", now=NOW)
+    digest = hashlib.sha256(b"hi").hexdigest()
+    canonical = 'v1\n["10001","42",1764700000,"' + digest + '",null,"en"]'
+    expected = hmac.new(SECRET.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+    assert (entries["signature"], entries["language"]) == (f"v1={expected}", "en")
+    assert _verify(entries, text="hi").ok
