@@ -45,6 +45,20 @@ seed: .venv/.installed ## Migrate the database and load the demo data
 run: setup train seed ## Start the whole assistant (stand-in chat without TELEGRAM_BOT_TOKEN)
 	@$(APP) -m scripts.run
 
+.PHONY: setup-prod run-prod-local
+# HAProxy balances the action servers in the production shape; Debian's package, installed as
+# root the way CI runs (the failover test's fixture runs this target when haproxy is missing).
+setup-prod: ## Install what the production shape needs beyond setup (HAProxy)
+	@command -v haproxy >/dev/null || { echo "installing haproxy (apt-get)..."; \
+	  apt-get install -y --no-install-recommends haproxy || \
+	  { apt-get update && apt-get install -y --no-install-recommends haproxy; }; }
+	@command -v redis-server >/dev/null || { echo "installing redis-server (apt-get)..."; \
+	  apt-get install -y --no-install-recommends redis-server; }
+	@echo "production shape tools: $$(haproxy -v | head -1); $$(redis-server --version | cut -d' ' -f1-3)"
+
+run-prod-local: setup setup-prod train ## Production shape natively: PostgreSQL, Redis, 2 Rasa, 2 actions behind HAProxy, webhook bot
+	@$(APP) -m scripts.run_prod
+
 USER ?= 10001
 chat: .venv/.installed ## Chat in the terminal as a demo user: make chat USER=10001
 	@$(APP) -m standin.chat --user $(USER)
@@ -93,10 +107,14 @@ CV_ARGS ?=
 intent-cv: .venv-rasa/.installed ## Intent-only cross-validation in a minute, for data work: make intent-cv CV_ARGS="--show 5"
 	@PYTHONPATH=. .venv-rasa/bin/python -m scripts.intent_cv $(CV_ARGS)
 
-.PHONY: bench-reminders import-balances feed-token import-deductions binding-code import-policies export-visits purge
+.PHONY: bench-reminders bench-turns import-balances feed-token import-deductions binding-code import-policies export-visits purge
 N ?= 2000
 bench-reminders: .venv/.installed ## Reminder delivery benchmark against the stand-in: make bench-reminders N=2000
 	@$(APP) -m scripts.bench_reminders --n $(N)
+
+BENCH_ARGS ?=
+bench-turns: setup setup-prod train ## Turns/s and latency: bare Rasa vs the full path vs the production shape (reports/bench-turns.*): make bench-turns BENCH_ARGS="--modes a,b"
+	@$(APP) -m scripts.bench_turns $(BENCH_ARGS)
 
 FEED ?= manual
 import-balances: .venv/.installed ## Import a bank balance CSV: make import-balances FILE=balances.csv FEED=bank-a

@@ -6,9 +6,6 @@ account in the browser (http://127.0.0.1:8081/chat) or the terminal (``make chat
 
 from __future__ import annotations
 
-import signal
-import sys
-import time
 from pathlib import Path
 
 from retail.settings import Settings
@@ -21,11 +18,9 @@ def main() -> None:
     stack = Stack(
         env={}, log_dir=ROOT / "var" / "logs", ports=ports, with_standin=settings.uses_standin
     )
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    started = time.monotonic()
-    try:
-        stack.start()
-        print(f"\nready in {time.monotonic() - started:.0f} s. Logs: {Path('var/logs')}/*.log")
+
+    def announce(seconds: float) -> None:
+        print(f"\nready in {seconds:.0f} s. Logs: {Path('var/logs')}/*.log")
         if settings.uses_standin:
             print(
                 "No TELEGRAM_BOT_TOKEN: the bot is serving the local Bot API stand-in.\n"
@@ -38,17 +33,8 @@ def main() -> None:
         else:
             print("Serving Telegram with TELEGRAM_BOT_TOKEN; message your bot there.")
         print(f"  Rasa: {stack.rasa_url}   health: http://127.0.0.1:{ports.http}/healthz")
-        print("Press Ctrl-C to stop.", flush=True)
-        while all(p.popen.poll() is None for p in stack.processes):
-            time.sleep(1)
-        dead = [p for p in stack.processes if p.popen.poll() is not None]
-        for process in dead:
-            print(f"{process.name} stopped unexpectedly:\n{stack.tail(process)}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("\nstopping...")
-    finally:
-        stack.stop()
+
+    stack.serve(announce)
 
 
 if __name__ == "__main__":
