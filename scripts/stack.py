@@ -162,8 +162,9 @@ class Stack:
             str(RASA),
             "run",
             "--enable-api",
-            "--auth-token",
-            self.rasa_token,
+            # One argument: a token that starts with "-" (token_urlsafe gives one in 64 runs)
+            # would otherwise be read by argparse as an option, and Rasa would not start.
+            f"--auth-token={self.rasa_token}",
             "--model",
             str(self.model),
             "--endpoints",
