@@ -23,8 +23,9 @@ FINGERPRINT = MODELS / "current.fingerprint"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 
 
-NOT_TRAINED = frozenset({ROOT / "nlu" / "channel.py"})
-"""Files in those folders that the server loads but training never reads (the REST channel)."""
+NOT_TRAINED = frozenset({ROOT / "nlu" / "channel.py", ROOT / "nlu" / "speedups.py"})
+"""Files in those folders that the server loads but training never reads (the REST channel and
+its run-time adjustment of Rasa, nlu/speedups.py)."""
 
 
 def inputs() -> list[Path]:
