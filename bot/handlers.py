@@ -259,11 +259,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(chat_id, t(language, "button.expired"))
         await svc.db(lambda s: inbox.mark_answered(s, update.update_id, clock=svc.clock))
         return
-    if query.message is not None:
-        try:
-            await query.edit_message_reply_markup(reply_markup=None)
-        except TelegramError:
-            log.info("could not remove buttons", extra={"update_id": update.update_id})
     if not await converse(
         context,
         update_id=update.update_id,
@@ -273,6 +268,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         language=language,
     ):
         await context.bot.send_message(chat_id, t(language, "error.backend_down"))
+    # The tapped buttons go after the answer, not before: Telegram allows about one send or
+    # edit a second per chat (bot/ratelimit.py), so removing them first held every tap's
+    # answer back by a second. A second tap meanwhile is harmless: each confirm is idempotent.
+    if query.message is not None:
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError:
+            log.info("could not remove buttons", extra={"update_id": update.update_id})
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
