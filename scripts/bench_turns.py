@@ -1243,8 +1243,8 @@ def run_prod(work: Path, replicas: int, plan: Plan, n: int) -> ModeResult | None
         stack.start(progress=progress)
         seed_bench_users(stack.database_url, users)
         description = (
-            f"stand-in -> bot (webhook) -> HAProxy -> {replicas} Rasa -> HAProxy -> "
-            f"{replicas} action server(s); PostgreSQL, Redis lock store"
+            f"stand-in -> bot (webhook) -> {replicas} Rasa (the bot's client balances them) -> "
+            f"HAProxy -> {replicas} action server(s); PostgreSQL, Redis lock store"
         )
         return asyncio.run(
             run_standin(
