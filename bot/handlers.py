@@ -51,6 +51,8 @@ async def _admit(
     text: str,
     language_of: str | None,
     remember_language: bool = False,
+    written_at: datetime | None = None,
+    tap: bool = False,
 ) -> Admission:
     """Claim ``update`` and learn what the handler needs (``retail.inbound.admit``), in one
     database transaction. The reply language is decided here, once for the whole turn: the
@@ -69,6 +71,8 @@ async def _admit(
             fallback_language=user.language_code,
             clock=svc.clock,
             remember_language=remember_language,
+            written_at=written_at,
+            tap=tap,
         )
     )
 
@@ -211,6 +215,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text=text,
         language_of=message.text,
         remember_language=len(message.text) <= MAX_MESSAGE,
+        written_at=message.date,
     )
     if not admission.claimed:
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
@@ -247,7 +252,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     await query.answer()
-    admission = await _admit(svc, update, text=query.data, language_of=None)
+    admission = await _admit(svc, update, text=query.data, language_of=None, tap=True)
     if not admission.claimed:
         return
     language, bound = admission.language, admission.bound
@@ -365,7 +370,9 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None or audio is None:
         return
     svc = services(context)
-    admission = await _admit(svc, update, text="", language_of=message.caption)
+    admission = await _admit(
+        svc, update, text="", language_of=message.caption, written_at=message.date
+    )
     if not admission.claimed:
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
         return
@@ -450,6 +457,8 @@ class _Owed:
     language: str
     status: str
     received_at: datetime
+    written_at: datetime | None
+    tap: bool
 
     @classmethod
     def of(cls, row: InboundUpdate) -> _Owed:
@@ -461,6 +470,8 @@ class _Owed:
             row.language,
             row.status,
             row.received_at,
+            row.written_at,
+            row.tap,
         )
 
 
@@ -506,7 +517,9 @@ async def retry_failed(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _retry(context: ContextTypes.DEFAULT_TYPE, owed: _Owed) -> bool:
     """Send one owed update to Rasa again; False if Rasa is still down."""
     svc = services(context)
-    text = payload_of(owed.text, svc.button_payloads) if owed.text else None
+    # What the first attempt sent: a tap's payload (a stored key only for a tap; typed text
+    # that happens to start with "p:" stays text) and, for a message, when it was written.
+    text = payload_of(owed.text, svc.button_payloads) if owed.tap else owed.text
     if not text or len(text) > MAX_MESSAGE or not await _is_bound(svc, owed.user_id):
         # Nothing Rasa should read: a voice note that died before its transcript, a button
         # whose payload a restart forgot, a stranger's message. Never sent, never retried.
@@ -519,7 +532,7 @@ async def _retry(context: ContextTypes.DEFAULT_TYPE, owed: _Owed) -> bool:
         chat_id=owed.chat_id,
         text=text,
         language=owed.language,
-        sent_at=owed.received_at,
+        sent_at=None if owed.tap else owed.written_at or owed.received_at,
     )
     if not answered and owed.status == inbox.RECEIVED:
         # The bot died before saying anything: say now what the handler would have said.

@@ -163,7 +163,8 @@ class RasaClient:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         failure = "no time left to ask Rasa"
-        for attempt, replica in enumerate(self._order(), start=1):
+        order = self._order()
+        for attempt, replica in enumerate(order, start=1):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
@@ -175,7 +176,8 @@ class RasaClient:
                     "rasa server failed the message",
                     extra={"replica": replica.url, "error": str(error), "attempt": attempt},
                 )
-                await asyncio.sleep(min(error.pause, max(0.0, deadline - loop.time())))
+                if attempt < len(order):  # a pause only helps a server still to be tried
+                    await asyncio.sleep(min(error.pause, max(0.0, deadline - loop.time())))
                 continue
             log.info(
                 "rasa answered",

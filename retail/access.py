@@ -245,15 +245,8 @@ def user_for(session: Session, telegram_user_id: int) -> User | None:
     return session.scalar(select(User).where(User.telegram_user_id == telegram_user_id))
 
 
-def remember_language(session: Session, *, telegram_user_id: int, language: str) -> None:
-    """Keep the language a bound user last wrote in, unless they chose one explicitly."""
-    user = user_for(session, telegram_user_id)
-    if user is not None:
-        keep_language(user, language)
-
-
 def keep_language(user: User, language: str) -> None:
-    """:func:`remember_language` for a user already loaded."""
+    """Keep the language a bound user last wrote in, unless they chose one explicitly."""
     if not user.language_pinned:
         user.language = supported(language)
 

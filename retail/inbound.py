@@ -11,6 +11,7 @@ is the one that records the outcome after Rasa.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,8 @@ def admit(
     fallback_language: str | None,
     clock: Clock,
     remember_language: bool = False,
+    written_at: datetime | None = None,
+    tap: bool = False,
 ) -> Admission:
     """Decide the reply language, claim the update, and see whether the sender is bound.
 
@@ -62,6 +65,8 @@ def admit(
         text=text,
         language=language,
         clock=clock,
+        written_at=written_at,
+        tap=tap,
     )
     if claimed and user is not None and remember_language:
         access.keep_language(user, language)

@@ -20,7 +20,7 @@ Retries go on for as long as the retry window says, however many attempts that t
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -47,8 +47,12 @@ def claim_update(
     text: str,
     language: str,
     clock: Clock,
+    written_at: datetime | None = None,
+    tap: bool = False,
 ) -> bool:
-    """Record an update before handling it; False if it was already claimed (a duplicate)."""
+    """Record an update before handling it; False if it was already claimed (a duplicate).
+    ``written_at`` (the Telegram message date) and ``tap`` (a button tap) let a retry send
+    what the first attempt sent."""
     if session.get(InboundUpdate, update_id) is not None:
         return False
     nested = session.begin_nested()
@@ -62,6 +66,8 @@ def claim_update(
                 language=language,
                 status=RECEIVED,
                 received_at=clock.now(),
+                written_at=written_at,
+                tap=tap,
             )
         )
         session.flush()

@@ -11,6 +11,7 @@ behind the Bot API stand-in. Every port is a free one on 127.0.0.1; secrets are 
 from __future__ import annotations
 
 import os
+import sys
 
 from scripts.stack import ROOT, ProdStack
 
@@ -37,7 +38,10 @@ def describe(stack: ProdStack) -> str:
 
 
 def main() -> None:
-    replicas = int(os.environ.get("REPLICAS", "2"))
+    given = os.environ.get("REPLICAS", "2").strip()
+    if not given.isdigit() or int(given) < 1:
+        sys.exit(f"REPLICAS must be a whole number of at least 1, not {given!r}")
+    replicas = int(given)
     stack = ProdStack(
         env={},
         log_dir=ROOT / "var" / "prod-logs",

@@ -458,7 +458,10 @@ class ProdStack(Stack):
         return self.log_dir / "haproxy.sock"
 
     def child_env(self) -> dict[str, str]:
-        """Stack's environment plus the production wiring: the names compose uses."""
+        """Stack's environment plus the production wiring: the names compose uses. The
+        secrets only one kind of process needs go to that process alone: the lock store's
+        and the tracker database's passwords to Rasa (:meth:`rasa_secrets`), the webhook
+        mode and its secret to the bot (:meth:`start_bot`)."""
         env = super().child_env()
         server = urllib.parse.urlsplit(self.postgres)
         env.update(
@@ -468,25 +471,23 @@ class ProdStack(Stack):
                 "RASA_URL": ",".join(self.rasa_urls),
                 "TELEGRAM_BOT_TOKEN": "",
                 "TELEGRAM_API_URL": self.standin_url,
-                "BOT_MODE": "webhook",
-                "WEBHOOK_URL": self.webhook_url,
-                "WEBHOOK_LISTEN": "127.0.0.1",
-                "WEBHOOK_PORT": str(self.prod_ports.webhook),
-                "WEBHOOK_SECRET": self.webhook_secret,
                 # deploy/endpoints.production.yml reads these.
                 "ACTION_ENDPOINT_URL": f"{self.actions_proxy_url}/webhook",
                 "TRACKER_DB_HOST": server.hostname or "127.0.0.1",
                 "TRACKER_DB_PORT": str(server.port or 5432),
                 "TRACKER_DB_USER": server.username or "postgres",
-                "TRACKER_DB_PASSWORD": server.password or "",
                 "TRACKER_DB_NAME": self.tracker_db,
                 "REDIS_HOST": "127.0.0.1",
                 "REDIS_PORT": str(self.prod_ports.redis),
-                "REDIS_PASSWORD": self.redis_password,
             }
         )
         env.setdefault("TICKET_LOCK_LIFETIME", str(LOCK_LIFETIME_SECONDS))
         return env
+
+    def rasa_secrets(self) -> dict[str, str]:
+        """What deploy/endpoints.production.yml reads that no other process may see."""
+        password = urllib.parse.urlsplit(self.postgres).password or ""
+        return {"TRACKER_DB_PASSWORD": password, "REDIS_PASSWORD": self.redis_password}
 
     def prepare_databases(self) -> None:
         """Create both databases if missing; migrate the data one and load the demo data."""
@@ -549,7 +550,8 @@ class ProdStack(Stack):
         """Rasa server ``index`` (0-based; named ``rasa-<index+1>``) on the production endpoints."""
         port = self.prod_ports.rasa[index]
         url = f"http://127.0.0.1:{port}/status?token={self.rasa_token}"
-        return self._start(f"rasa-{index + 1}", self.rasa_command(port, ENDPOINTS_PRODUCTION), url)
+        command = self.rasa_command(port, ENDPOINTS_PRODUCTION)
+        return self._start(f"rasa-{index + 1}", command, url, env=self.rasa_secrets())
 
     def start_bot(self) -> Process:
         """The bot in webhook mode: ready when its HTTP API and its webhook listener answer."""
@@ -558,6 +560,13 @@ class ProdStack(Stack):
             "bot",
             [str(APP_PYTHON), "-m", "bot"],
             healthz,
+            env={
+                "BOT_MODE": "webhook",
+                "WEBHOOK_URL": self.webhook_url,
+                "WEBHOOK_LISTEN": "127.0.0.1",
+                "WEBHOOK_PORT": str(self.prod_ports.webhook),
+                "WEBHOOK_SECRET": self.webhook_secret,
+            },
             ready=lambda: _http_ok(healthz) and _listening(webhook),
         )
 

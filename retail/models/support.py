@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from retail.models.base import Base, UTCDateTime
@@ -24,6 +24,10 @@ class InboundUpdate(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the user wrote it (Telegram's message date): a retry sends it as the message time."""
+    tap: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A button tap: ``text`` is its callback data (a stored key is resolved only for a tap)."""
 
 
 class ManagerRequest(Base):

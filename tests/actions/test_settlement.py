@@ -130,7 +130,9 @@ async def test_a_double_tap_on_a_deposit_confirmation_records_one_claim(run_acti
 
 async def test_a_repeated_deposit_confirmation_is_answered_in_english(run_action, db) -> None:
     with db.session() as session:  # the bot remembers the language the user last wrote in
-        access.remember_language(session, telegram_user_id=10001, language="en")
+        user = access.user_for(session, 10001)
+        assert user is not None
+        access.keep_language(user, "en")
     said = Said("I just deposited 500", "payment_notice", message_id="fedcba9876543210")
     for _ in range(2):
         tracker = conversation("10001", said, tap("deposit_confirm", "500.00:fedcba987654"))

@@ -204,3 +204,15 @@ async def test_a_refused_connection_is_tried_elsewhere_at_once() -> None:
         await client.send("7", "你好", {"update_id": 6})
         elapsed = asyncio.get_running_loop().time() - started
     assert elapsed < 1
+
+
+async def test_a_single_server_cut_off_mid_turn_is_reported_without_the_pause() -> None:
+    """The pause only spaces a retry on another server; with none left it would only delay
+    the "backend down" notice (and the retry job) by that much."""
+    cut = FakeRasa("cut", answer=_cut_off)
+    async with client_over(cut, pause=5) as client:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(RasaUnavailable):
+            await client.send("7", "确认", {"update_id": 8})
+        elapsed = asyncio.get_running_loop().time() - started
+    assert elapsed < 1

@@ -72,7 +72,15 @@ def _context(bot: Bot, rasa: RecordingRasa, db: Database, clock: FixedClock) -> 
     return SimpleNamespace(application=SimpleNamespace(bot_data={SERVICES: svc}), bot=bot)
 
 
-def _claim(db: Database, clock: FixedClock, update_id: int, text: str = "芙蓉王多少钱") -> None:
+def _claim(
+    db: Database,
+    clock: FixedClock,
+    update_id: int,
+    text: str = "芙蓉王多少钱",
+    *,
+    written_at: datetime | None = None,
+    tap: bool = False,
+) -> None:
     with db.session() as session:
         assert inbox.claim_update(
             session,
@@ -82,6 +90,8 @@ def _claim(db: Database, clock: FixedClock, update_id: int, text: str = "芙蓉�
             text=text,
             language="zh",
             clock=clock,
+            written_at=written_at,
+            tap=tap,
         )
 
 
@@ -208,11 +218,48 @@ async def test_what_rasa_should_not_read_is_not_retried(
     url, _ = standin
     rasa = RecordingRasa()
     _claim(db, clock, 6, text="")  # a voice note that died before its transcript
-    _claim(db, clock, 7, text="p:0123456789abcdef")  # a button a restart forgot
-    _claim(db, clock, 8, text="/order_show")  # a button whose payload is its data
+    _claim(db, clock, 7, text="p:0123456789abcdef", tap=True)  # a button a restart forgot
+    _claim(db, clock, 8, text="/order_show", tap=True)  # a button whose payload is its data
     clock.advance(timedelta(minutes=2))
     async with _bot(url) as bot:
         await retry_failed(_context(bot, rasa, db, clock))
 
     assert [_row(db, i)[0] for i in (6, 7, 8)] == ["ignored", "ignored", "answered"]
     assert [text for _, text, _ in rasa.sent] == ["/order_show"]
+
+
+async def test_a_retry_sends_when_the_user_wrote_not_when_the_bot_claimed(
+    standin: tuple[str, StandinClient], db: Database, clock: FixedClock
+) -> None:
+    """A typed yes confirms only an offer shown before it was written: after an outage the
+    claim can be minutes later than the writing, and the retry must not move the yes."""
+    url, _ = standin
+    rasa = RecordingRasa()
+    written = clock.now() - timedelta(minutes=3)  # queued at Telegram while the bot was down
+    _claim(db, clock, 5, "确认", written_at=written)
+    clock.advance(timedelta(minutes=1))
+    async with _bot(url) as bot:
+        await retry_failed(_context(bot, rasa, db, clock))
+
+    [(_, text, metadata)] = rasa.sent
+    assert (text, datetime.fromisoformat(metadata["message_time"])) == ("确认", written)
+
+
+async def test_a_retried_text_that_looks_like_a_stored_button_key_stays_text(
+    standin: tuple[str, StandinClient], db: Database, clock: FixedClock
+) -> None:
+    url, _ = standin
+    rasa = RecordingRasa()
+    _claim(db, clock, 6, "p:456")  # typed, the same characters as a stored key
+    _claim(db, clock, 7, "p:456", tap=True)
+    clock.advance(timedelta(minutes=1))
+    async with _bot(url) as bot:
+        context = _context(bot, rasa, db, clock)
+        services = context.application.bot_data[SERVICES]
+        services.button_payloads["p:456"] = '/affirm{"plan":"9"}'
+        await retry_failed(context)
+
+    assert [(text, "message_time" in metadata) for _, text, metadata in rasa.sent] == [
+        ("p:456", True),
+        ('/affirm{"plan":"9"}', False),
+    ]
