@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from actions.base import Button, Reply, RetailAction, Turn
-from actions.conversation import intent_of, offered_confirmation, payload, user_text
+from actions.conversation import payload, user_text
+from actions.offers import answer_typed
 from actions.policy import answer_question, render_policy
 from actions.prices import render_quote
 from actions.support import status_reply
@@ -103,19 +104,15 @@ class ActionFallback(RetailAction):
 
 
 class ActionAck(RetailAction):
-    """An affirm or deny with no order change pending. If the last reply offered one of the
-    tap-to-confirm choices (a deposit claim, a reminder setting, a request to the manager), a
-    typed yes does not pretend to save it: it points at the button; a typed no cancels it."""
+    """Every typed yes or no (an affirm or deny without a button's entities): it answers the
+    offer the user was shown, or the order plan still waiting (actions/offers.py); with
+    nothing pending it is just acknowledged."""
 
     action_name = "action_ack"
 
     def respond(self, turn: Turn) -> Reply:
-        offer = offered_confirmation(turn.tracker)
-        if offer is None:
-            return Reply(texts=[turn.t("ack")])
-        if intent_of(turn) == "deny":
-            return Reply(texts=[turn.t("support.cancelled")])
-        return Reply(texts=[turn.t("ack.tap_to_confirm", button=offer)])
+        answer = answer_typed(turn)
+        return answer if answer is not None else Reply(texts=[turn.t("ack")])
 
 
 _ENGLISH = ("英文", "英语", "english")

@@ -10,6 +10,8 @@ finds the text again in the tracker's events.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -74,30 +76,64 @@ def split_ref(ref: str | None, *, parts: int) -> list[str] | None:
     return pieces if len(pieces) == parts and all(pieces) else None
 
 
-CONFIRM_INTENTS = (
-    "deposit_confirm",
-    "prefs_confirm",
-    "request_send",
-    "visit_save",
-    "remind_shortfalls_send",
-)
-"""Button intents that save something the user was offered (each with a cancel beside it)."""
+@dataclass(frozen=True)
+class ShownButton:
+    """A button under one of the bot's replies, read back from its payload: what a tap on it
+    would send (``/visit_save{"ref":"12"}`` is intent ``visit_save`` with entity ref ``12``)."""
+
+    title: str
+    payload: str
+    intent: str
+    entities: dict[str, str]
 
 
-def offered_confirmation(tracker: Tracker) -> str | None:
-    """The title of the confirm button under the bot's last reply, if that reply was an offer
-    waiting for a tap (so a typed "yes" can be pointed at it)."""
+_PAYLOAD = re.compile(r"/(?P<intent>\w+)(?P<entities>\{.*\})?", re.DOTALL)
+
+
+def read_button(button: dict[str, Any]) -> ShownButton | None:
+    """The button as a tap would send it, or None when its payload is no ``/intent{...}``."""
+    target = str(button.get("payload") or "").strip()
+    match = _PAYLOAD.fullmatch(target)
+    if match is None:
+        return None
+    entities: dict[str, str] = {}
+    if match["entities"]:
+        try:
+            parsed = json.loads(match["entities"])
+        except json.JSONDecodeError:
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        entities = {str(name): str(value) for name, value in parsed.items()}
+    return ShownButton(str(button.get("title") or ""), target, match["intent"], entities)
+
+
+def buttons_of(event: dict[str, Any]) -> list[ShownButton]:
+    """The readable buttons under one bot message, in the order shown."""
+    found = (read_button(b) for b in (event.get("data") or {}).get("buttons") or [])
+    return [button for button in found if button is not None]
+
+
+def _before_latest_message(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events before the latest user message: Rasa may add events (slots, featurization)
+    after the message within its own turn, and the current action's replies are not yet in."""
     events = list(tracker.events)
     users = [i for i, event in enumerate(events) if event.get("event") == "user"]
-    # Rasa may add events (slots, featurization) after the current message: cut at it.
-    earlier = events[: users[-1]] if users else events
-    for event in reversed(earlier):
+    return events[: users[-1]] if users else events
+
+
+def bot_messages_before(tracker: Tracker) -> list[dict[str, Any]]:
+    """The bot's messages before the latest user message, newest first."""
+    return [e for e in reversed(_before_latest_message(tracker)) if e.get("event") == "bot"]
+
+
+def last_reply(tracker: Tracker) -> list[dict[str, Any]]:
+    """The bot's messages answering the user's previous message (the reply the user saw last
+    before writing this one), newest first; empty when the bot said nothing since."""
+    reply = []
+    for event in reversed(_before_latest_message(tracker)):
         if event.get("event") == "user":
-            return None
-        if event.get("event") != "bot":
-            continue
-        for button in (event.get("data") or {}).get("buttons") or []:
-            target = str(button.get("payload") or "")
-            if any(target.startswith(f"/{intent}") for intent in CONFIRM_INTENTS):
-                return str(button.get("title") or "")
-    return None
+            break
+        if event.get("event") == "bot":
+            reply.append(event)
+    return reply

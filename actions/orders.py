@@ -17,23 +17,40 @@ was made, nothing is applied and the same changes are offered again on today's f
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
 
 from actions.base import Button, Reply, RetailAction, Turn
+from actions.context import (
+    ORDER_CHANGE,
+    ORDER_SHOW,
+    context_products,
+    product_names,
+    remember,
+    variants_of,
+)
+from actions.conversation import user_text
 from actions.order_reading import requested_lines
-from lang.confirmations import is_explicit_confirmation
+from lang.confirmations import is_cancellation, is_explicit_confirmation
+from lang.order_changes import EllipticalChange, read_elliptical_change
 from lang.times import parse_message_time
+from retail.catalog import load_catalog
 from retail.errors import OrderBusy, OrderClosed, PlanUnavailable, RecordNotFound
 from retail.i18n import format_datetime, format_money
+from retail.models import Product
 from retail.orders import (
     ChangePlan,
     ChangeResult,
     LineChange,
     LineRejection,
+    LineRequest,
     OrderMoved,
     OrderView,
     PlanShownLater,
@@ -46,10 +63,14 @@ from retail.orders import (
     propose_change,
     refresh_plan,
     repeat_last_order,
+    requests_of,
     show_order,
 )
 
 PLAN_SLOT = "order_plan"
+QUANTITY_REQUEST_SLOT = "order_quantity_request"
+"""The change waiting for its quantity (加点利群: JSON ``{"product_id", "action"}``); setting
+it starts ``order_quantity_form`` (data/rules/followups.yml)."""
 
 
 def message_ref(tracker: Tracker) -> str:
@@ -309,31 +330,184 @@ class ActionOrderShow(RetailAction):
             view = show_order(turn.session, turn.principal, clock=turn.clock)
         except RecordNotFound:
             return Reply(texts=[turn.t("order.none")])
-        return Reply(texts=[render_order(turn, view)])
+        return Reply(texts=[render_order(turn, view)], events=remember(ORDER_SHOW))
+
+
+def plan_specs(plan: ChangePlan) -> list[str]:
+    """The specs a plan is about (accepted and refused lines), for the conversation context."""
+    specs = [change.spec for change in plan.changes]
+    return specs + [r.spec for r in plan.rejections if r.spec]
+
+
+def _whole_cartons(quantity: int, unit: str) -> int | None:
+    """``quantity`` ``unit`` in 条, or None when it is not a whole number of 条 (the planner
+    then explains what packs may be ordered)."""
+    if unit == "case":
+        return quantity * 50
+    if unit == "pack":
+        return quantity // 10 if quantity % 10 == 0 else None
+    return quantity
+
+
+def make_plan(turn: Turn, requests: list[LineRequest], *, replacing: str | None = None) -> Reply:
+    """Plan ``requests`` and offer the plan for confirmation, remembering its products.
+
+    ``replacing`` is the pending plan a correction replaces: proposing a new plan supersedes it
+    (retail.orders.propose_change), and when the correction leaves nothing to confirm it is
+    cancelled, so the old figures cannot be confirmed any more either way.
+    """
+    try:
+        plan = plan_order_change(
+            turn.session,
+            turn.principal,
+            requests,
+            clock=turn.clock,
+            request_message=message_ref(turn.tracker),
+        )
+    except OrderClosed as error:
+        return Reply(texts=[render_closed(turn, error)], events=[SlotSet(PLAN_SLOT, None)])
+    reply = propose(turn, plan, title_key="order.change.title")
+    if replacing and not plan.changes:
+        try:
+            cancel_change(turn.session, turn.principal, replacing, clock=turn.clock)
+            reply.texts.append(turn.t("context.plan_dropped"))
+        except PlanUnavailable:
+            pass  # already decided, superseded or expired: nothing left to drop
+    reply.events.extend(remember(ORDER_CHANGE, products=plan_specs(plan)))
+    return reply
+
+
+def _pending_offer(turn: Turn) -> ChangePlan | None:
+    """The plan in the slot, while it can still be confirmed (None when there is none)."""
+    plan_id = turn.tracker.get_slot(PLAN_SLOT)
+    if not plan_id:
+        return None
+    try:
+        return pending_plan(turn.session, turn.principal, plan_id, clock=turn.clock)
+    except PlanUnavailable:
+        return None
 
 
 class ActionOrderChange(RetailAction):
-    """Read the requested line changes and show them for confirmation (nothing is written)."""
+    """Read the requested line changes and show them for confirmation (nothing is written).
+
+    A message that names no product (改成4条, 再加两条, 不对,是4条, 换成软的, "make it 4",
+    "add two more") corrects the change the conversation is about (:meth:`correct`). A change
+    that names one product but no quantity (加点利群, "I want some Liqun") asks how many: it sets
+    :data:`QUANTITY_REQUEST_SLOT`, which starts ``order_quantity_form``.
+    """
 
     action_name = "action_order_change"
 
     def respond(self, turn: Turn) -> Reply:
+        elliptical = read_elliptical_change(user_text(turn))
+        if elliptical is not None:
+            return self.correct(turn, elliptical)
         prefer = ordered_product_ids(turn.session, turn.principal, clock=turn.clock)
         entities = turn.tracker.latest_message.get("entities") or []
         requests = requested_lines(turn.session, turn.text, entities=entities, prefer=prefer)
         if not requests:
             return Reply(texts=[turn.t("order.change.ask")])
+        [first, *others] = requests
+        named = first.product_id is not None and first.action != "remove"
+        if not others and named and first.quantity is None:
+            return self._ask_quantity(turn, first)
+        return make_plan(turn, requests)
+
+    @staticmethod
+    def _ask_quantity(turn: Turn, request: LineRequest) -> Reply:
+        """Start the quantity form for a change without a quantity (the window must be open:
+        asking how many for an order that cannot change would waste the user's answer)."""
         try:
-            plan = plan_order_change(
-                turn.session,
-                turn.principal,
-                requests,
-                clock=turn.clock,
-                request_message=message_ref(turn.tracker),
-            )
+            plan_order_change(turn.session, turn.principal, [], clock=turn.clock)
         except OrderClosed as error:
-            return Reply(texts=[render_closed(turn, error)], events=[SlotSet(PLAN_SLOT, None)])
-        return propose(turn, plan, title_key="order.change.title")
+            return Reply(texts=[render_closed(turn, error)])
+        product = next(p for p in load_catalog(turn.session) if p.id == request.product_id)
+        asked = {"product_id": request.product_id, "action": request.action}
+        return Reply(
+            texts=[quantity_question(turn, asked, product)],
+            events=[
+                SlotSet(QUANTITY_REQUEST_SLOT, json.dumps(asked)),
+                *remember(ORDER_CHANGE, products=[product.spec]),
+            ],
+        )
+
+    def correct(self, turn: Turn, change: EllipticalChange) -> Reply:
+        """Apply a change that names no product to the product in context: the single product
+        the conversation is about, else the single line of the pending plan.
+
+        The pending plan is replaced: its other lines are kept, the corrected line is planned
+        again (an absolute quantity as said, 再加两条 on top of the plan's new quantity), and
+        the new plan is offered. 换成软的 moves the line to the brand's soft spec.
+        """
+        plan = _pending_offer(turn)
+        target = self._target(turn, plan)
+        if target is None:
+            return Reply(texts=[turn.t("context.which_product")])
+        product = target
+        if change.variant is not None:
+            options = variants_of(turn, target, change.variant)
+            if len(options) != 1:
+                key = "context.no_variant" if not options else "context.which_variant"
+                variant = turn.t(f"context.variant.{change.variant}")
+                names = product_names(turn, options)
+                return Reply(
+                    texts=[
+                        turn.t(
+                            key,
+                            product=product_names(turn, [target]),
+                            variant=variant,
+                            options=names,
+                        )
+                    ]
+                )
+            product = options[0]
+        line = next((c for c in plan.changes if c.product_id == target.id), None) if plan else None
+        request = self._request(change, product, line)
+        if request is None:
+            names = product_names(turn, [product])
+            return Reply(
+                texts=[turn.t("context.ask_quantity.set", product=names)],
+                events=remember(ORDER_CHANGE, products=[product.spec]),
+            )
+        kept = [r for r in requests_of(plan) if r.product_id != target.id] if plan else []
+        return make_plan(turn, [*kept, request], replacing=plan.plan_id if plan else None)
+
+    @staticmethod
+    def _target(turn: Turn, plan: ChangePlan | None) -> Product | None:
+        """The one product a correction is about, or None when that is not clear."""
+        products = context_products(turn)
+        if len(products) == 1:
+            return products[0]
+        if plan is not None and len(plan.changes) == 1:
+            product_id = plan.changes[0].product_id
+            return next((p for p in load_catalog(turn.session) if p.id == product_id), None)
+        return None
+
+    @staticmethod
+    def _request(
+        change: EllipticalChange, product: Product, line: LineChange | None
+    ) -> LineRequest | None:
+        """The line request a correction makes on ``product``; None when it says no quantity
+        and there is no planned line to take one from (then the user is asked)."""
+        if change.quantity is None:
+            if line is None:
+                return None
+            if line.action == "add" and line.amount >= 0:
+                return LineRequest(product.id, "add", line.amount)
+            if line.action == "add":
+                return LineRequest(product.id, "reduce", -line.amount)
+            return LineRequest(product.id, "set", line.amount)
+        if (
+            change.action in ("add", "reduce")
+            and line is not None
+            and line.product_id == product.id
+        ):
+            cartons = _whole_cartons(change.quantity, change.unit)
+            delta = 0 if cartons is None else cartons if change.action == "add" else -cartons
+            if cartons is not None and line.new + delta >= 0:
+                return LineRequest(product.id, "set", line.new + delta)
+        return LineRequest(product.id, change.action, change.quantity, change.unit)
 
 
 class ActionOrderRepeatLast(RetailAction):
@@ -355,7 +529,9 @@ class ActionOrderRepeatLast(RetailAction):
             return Reply(texts=[turn.t("order.repeat.none")])
         if not plan.changes and not plan.rejections:
             return Reply(texts=[turn.t("order.repeat.same")], events=[SlotSet(PLAN_SLOT, None)])
-        return propose(turn, plan, title_key="order.repeat.title")
+        reply = propose(turn, plan, title_key="order.repeat.title")
+        reply.events.extend(remember(ORDER_CHANGE, products=plan_specs(plan)))
+        return reply
 
 
 class ActionOrderConfirm(RetailAction):
@@ -464,3 +640,132 @@ class ActionOrderCancel(RetailAction):
         except PlanUnavailable as error:
             return Reply(texts=[render_unavailable(turn, error)], events=_decided())
         return Reply(texts=[turn.t("order.cancelled")], events=_decided())
+
+
+# ----------------------------------------------------------------------------- quantity form
+
+QUANTITY_SLOT = "order_quantity"
+QUANTITY_FORM = "order_quantity_form"
+CANCELLED = "cancelled"
+"""The form's answer when the user called the change off (算了, 不要了, cancel)."""
+
+
+def _asked(tracker: Tracker) -> dict[str, Any] | None:
+    """The change waiting for its quantity (see :data:`QUANTITY_REQUEST_SLOT`), if readable."""
+    try:
+        asked = json.loads(str(tracker.get_slot(QUANTITY_REQUEST_SLOT) or ""))
+    except ValueError:
+        return None
+    if not isinstance(asked, dict) or not isinstance(asked.get("product_id"), int):
+        return None
+    return asked
+
+
+def _answered_since_asked(tracker: Tracker) -> bool:
+    """Whether the user wrote something after the form started (so this is a second ask)."""
+    started = None
+    for index, event in enumerate(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == QUANTITY_FORM:
+            started = index
+    if started is None:
+        return False
+    return any(event.get("event") == "user" for event in tracker.events[started:])
+
+
+def read_quantity_answer(text: str) -> dict[str, Any] | None:
+    """The form's answer as the slot keeps it: ``cancelled``, or a positive quantity with its
+    unit (and ``add``/``reduce`` when the answer says so: 再加两条); None when it is neither."""
+    if is_cancellation(text):
+        return {"cancelled": True}
+    change = read_elliptical_change(text)
+    if change is None or change.quantity is None or change.quantity <= 0:
+        return None
+    action = change.action if change.action in ("add", "reduce") else None
+    return {"quantity": change.quantity, "unit": change.unit, "action": action}
+
+
+def quantity_question(turn: Turn, asked: dict[str, Any], product: Product) -> str:
+    """How many 条 of ``product`` to order, add or take off (the action asked for)."""
+    action = asked.get("action")
+    key = f"context.ask_quantity.{action if action in ('add', 'reduce') else 'set'}"
+    return turn.t(key, product=product_names(turn, [product]))
+
+
+class ActionAskOrderQuantity(RetailAction):
+    """The form's question. The first time it is already asked (action_order_change says it
+    with the change it could not plan), so only an answer that was no quantity gets the
+    question again, politely."""
+
+    action_name = "action_ask_order_quantity"
+
+    def respond(self, turn: Turn) -> Reply:
+        if not _answered_since_asked(turn.tracker):
+            return Reply()
+        asked = _asked(turn.tracker)
+        product = _product(turn, asked)
+        if asked is None or product is None:
+            return Reply(texts=[turn.t("order.change.ask")])
+        again = turn.t("context.ask_quantity.again")
+        return Reply(texts=[f"{again}\n{quantity_question(turn, asked, product)}"])
+
+
+def _product(turn: Turn, asked: dict[str, Any] | None) -> Product | None:
+    if asked is None:
+        return None
+    return next((p for p in load_catalog(turn.session) if p.id == asked["product_id"]), None)
+
+
+class ValidateOrderQuantityForm(FormValidationAction):
+    """Reads the answer with lang's quantity reader; a cancel word ends the form (nothing is
+    written), anything else that is no positive quantity is asked again."""
+
+    def name(self) -> str:
+        return "validate_order_quantity_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """No change waiting for a quantity (a stale slot): nothing to ask."""
+        return domain_slots if _asked(tracker) is not None else []
+
+    def validate_order_quantity(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Keep the answer as JSON, or clear the slot so the form asks again."""
+        text = str(slot_value or "").strip()
+        answer = None if not text or text.startswith("/") else read_quantity_answer(text)
+        if answer is None:
+            return {QUANTITY_SLOT: None}
+        return {QUANTITY_SLOT: CANCELLED if answer.get("cancelled") else json.dumps(answer)}
+
+
+class ActionOrderQuantitySubmit(RetailAction):
+    """The form is done: plan the change with the quantity given and offer it as usual, or,
+    when the user called it off, say that nothing changed."""
+
+    action_name = "action_order_quantity_submit"
+
+    def respond(self, turn: Turn) -> Reply:
+        reset = [SlotSet(QUANTITY_REQUEST_SLOT, None), SlotSet(QUANTITY_SLOT, None)]
+        asked = _asked(turn.tracker)
+        raw = str(turn.tracker.get_slot(QUANTITY_SLOT) or "")
+        if asked is None or raw == CANCELLED or not raw:
+            return Reply(texts=[turn.t("context.quantity_cancelled")], events=reset)
+        answer = json.loads(raw)
+        request = LineRequest(
+            asked["product_id"],
+            answer.get("action") or asked.get("action") or "set",
+            int(answer["quantity"]),
+            answer.get("unit") or "carton",
+        )
+        reply = make_plan(turn, [request])
+        reply.events[:0] = reset
+        return reply

@@ -13,9 +13,11 @@ the topics in :data:`INTENT_TOPICS`. retail.policies takes both as typed values.
 from __future__ import annotations
 
 from actions.base import Button, Reply, RetailAction, Turn
+from actions.context import POLICY, remember
 from actions.conversation import intent_of, message_ref, payload, user_text
 from actions.support import status_reply
 from lang.questions import read_question
+from retail.catalog import resolve_products
 from retail.i18n import supported
 from retail.policies import PolicyAnswer, answer_policy, policy_by_key, policy_topics
 from retail.support import manager_contact
@@ -112,6 +114,14 @@ class ActionPolicy(RetailAction):
         status = status_reply(turn)
         if status is not None:
             return status
+        reply = self.answer(turn, question)
+        named = resolve_products(turn.session, question)
+        reply.events.extend(remember(POLICY, products=[m.product.spec for m in named] or None))
+        return reply
+
+    def answer(self, turn: Turn, question: str) -> Reply:
+        """The answer to a typed policy question (a follow-up such as 那利群呢 asks the earlier
+        question again about another product)."""
         answer = answer_question(turn, question)
         if answer is None:
             return self._unsure(turn)

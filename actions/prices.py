@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from actions.base import Reply, RetailAction, Turn
+from actions.context import PRICE, remember
 from actions.conversation import user_text
 from lang.price_questions import read_price_words
 from retail.catalog import (
@@ -155,6 +156,14 @@ class ActionPrice(RetailAction):
         question = read_price_question(
             turn.session, text, prefer=prefer, product_hint=turn.entity("product")
         )
+        reply = self.answer(turn, question, text)
+        specs = [product.spec for product in question.products]
+        reply.events.extend(remember(PRICE, products=specs or None))
+        return reply
+
+    def answer(self, turn: Turn, question: PriceQuestion, text: str) -> Reply:
+        """The answer to a price question already read (a follow-up such as 那利群呢 builds
+        its question from the product in context and asks here)."""
         if question.kind == "compare":
             quotes = compare_margins(turn.session, turn.principal, question.products)
             return Reply(texts=[render_comparison(turn, quotes)])

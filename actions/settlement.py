@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from actions.base import Button, Reply, RetailAction, Turn
+from actions.context import SETTLEMENT, remember
 from actions.conversation import find_user_text, message_ref, payload, split_ref, user_text
 from actions.support import cancel_button
 from lang.amounts import read_deposit_statement
@@ -65,7 +66,7 @@ class ActionSettlementStatus(RetailAction):
 
     def respond(self, turn: Turn) -> Reply:
         status = settlement_status(turn.session, turn.principal, clock=turn.clock)
-        return Reply(texts=[render_status(turn, status)])
+        return Reply(texts=[render_status(turn, status)], events=remember(SETTLEMENT))
 
 
 class ActionPaymentNotice(RetailAction):

@@ -20,8 +20,15 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
 from actions.base import Button, Reply, RetailAction, Turn
+from actions.context import RETAILER_STATUS, VISIT_HISTORY, remember
 from actions.conversation import find_user_text, message_ref, payload, split_ref, user_text
+from actions.forms import FAILURES, GAVE_UP, Answer, RetailFormValidation, ended, question
 from lang.shops import ShopNames, match_shops
 from lang.times import TimeValue, parse_message_time
 from lang.visit_notes import read_correction, read_note
@@ -36,7 +43,7 @@ from lang.visit_queries import (
 from retail.access import visible_retailers
 from retail.catalog import load_catalog, resolve_products
 from retail.clock import local
-from retail.errors import VisitShopAmbiguous
+from retail.errors import VisitShopAmbiguous, VisitShopUnknown
 from retail.i18n import format_datetime, format_money
 from retail.models import Retailer
 from retail.settlement import shortfalls
@@ -255,8 +262,33 @@ def _note_id(turn: Turn) -> int | None:
     return int(ref) if ref and ref.isdigit() else None
 
 
+def draft_note(turn: Turn, text: str) -> Reply:
+    """``text`` drafted as a note and shown with save / edit / cancel, or with one button per
+    shop when it fits several; :class:`VisitShopUnknown` when it names no shop of the
+    territory."""
+    try:
+        visit = draft_visit(turn.session, turn.principal, _facts(turn, text), clock=turn.clock)
+    except VisitShopAmbiguous as error:
+        return Reply(
+            texts=[turn.t(error.key, **error.params)],
+            buttons=_pick_buttons(turn, error, message_ref(turn.tracker)),
+        )
+    return offer(turn, visit, title_key="visit.summary.draft_title")
+
+
+VISIT_SHOP_OPEN = "visit_shop_open"
+"""Set by action_visit_note for a note that names no shop: the rules then run visit_shop_form."""
+VISIT_NOTE_REF = "visit_note_ref"
+"""The message ref of that note, drafted once the shop is known."""
+VISIT_SHOP = "visit_shop"
+"""The answer to 是哪家店?, kept as the shop's code."""
+_VISIT_SHOP_SLOTS = (VISIT_SHOP_OPEN, VISIT_NOTE_REF, VISIT_SHOP, FAILURES)
+
+
 class ActionVisitNote(RetailAction):
-    """A manager's note: drafted and shown with save / edit / cancel (nothing saved yet)."""
+    """A manager's note: drafted and shown with save / edit / cancel (nothing saved yet). A
+    note that names no shop of the territory is remembered by reference while visit_shop_form
+    asks which shop it was (nothing is drafted before the answer)."""
 
     action_name = "action_visit_note"
 
@@ -266,13 +298,99 @@ class ActionVisitNote(RetailAction):
         if not text:
             return Reply(texts=[turn.t("visit.ask_note")])
         try:
-            visit = draft_visit(turn.session, turn.principal, _facts(turn, text), clock=turn.clock)
-        except VisitShopAmbiguous as error:
+            reply = draft_note(turn, text)
+        except VisitShopUnknown:
+            ref = message_ref(turn.tracker)
             return Reply(
-                texts=[turn.t(error.key, **error.params)],
-                buttons=_pick_buttons(turn, error, message_ref(turn.tracker)),
+                events=[
+                    SlotSet(VISIT_SHOP_OPEN, True),
+                    SlotSet(VISIT_NOTE_REF, ref),
+                    SlotSet(VISIT_SHOP, None),
+                    SlotSet(FAILURES, None),
+                ]
             )
-        return offer(turn, visit, title_key="visit.summary.draft_title")
+        reply.events.append(SlotSet(VISIT_SHOP_OPEN, None))
+        return reply
+
+
+class ActionAskVisitShop(RetailAction):
+    """visit_shop_form's question: 是哪家店? / Which shop was this?"""
+
+    action_name = "action_ask_visit_shop"
+
+    def respond(self, turn: Turn) -> Reply:
+        return question(turn, "forms.visit.ask_shop")
+
+
+def territory_shops(turn: Turn, text: str) -> list[Retailer]:
+    """The shops of the manager's territory that ``text`` names by name, owner, English name
+    or code (read by lang.shops); a shop outside the territory is never among them."""
+    shops = visible_retailers(turn.session, turn.principal)
+    names = [ShopNames(s.id, s.name, s.owner or "", s.name_en or "") for s in shops]
+    names += [ShopNames(s.id, s.code) for s in shops]
+    by_id = {shop.id: shop for shop in shops}
+    found = dict.fromkeys(match_shops(text, names))
+    return [by_id[i] for i in found if isinstance(i, int) and i in by_id]
+
+
+class ValidateVisitShopForm(RetailFormValidation):
+    """Reads the answer to 是哪家店?: one shop of the manager's territory is the answer; several
+    are named back to choose from; an unknown shop, or one outside the territory (not told
+    apart, so the answer reveals nothing), is asked again politely. After three unusable
+    answers the form ends and nothing is drafted. Cancel words, side questions: see
+    actions/forms.py."""
+
+    gate_slot = VISIT_SHOP_OPEN
+    max_failures = 3
+
+    def name(self) -> str:
+        return "validate_visit_shop_form"
+
+    def read(self, turn: Turn, slot: str, text: str) -> Answer:
+        """The shop's code, if the answer names exactly one shop of the territory."""
+        require_manager(turn.principal)
+        found = territory_shops(turn, text)
+        if len(found) == 1:
+            return Answer(found[0].code)
+        if found:
+            names = " / ".join(f"{shop_name(s, turn.language)} ({s.code})" for s in found)
+            return Answer(None, (turn.t("visit.shop_ambiguous", shops=names),))
+        return Answer(None, (turn.t("forms.visit.shop_unknown", text=text[:30]),))
+
+    async def validate_visit_shop(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Which shop the note was about."""
+        return await self.check(VISIT_SHOP, value, dispatcher, tracker)
+
+
+class ActionVisitNoteShop(RetailAction):
+    """visit_shop_form is done: the remembered note is drafted for the shop named and shown
+    with save / edit / cancel, or, if the form was cancelled, nothing is drafted and it says
+    so. Nothing at all when no such form was open."""
+
+    action_name = "action_visit_note_shop"
+
+    def respond(self, turn: Turn) -> Reply:
+        slots = turn.tracker
+        if not slots.get_slot(VISIT_SHOP_OPEN):
+            return Reply()
+        closed = [SlotSet(name, None) for name in _VISIT_SHOP_SLOTS]
+        code = slots.get_slot(VISIT_SHOP)
+        outcome = ended([code])
+        if outcome is not None or not code:
+            key = "forms.visit.gave_up" if outcome == GAVE_UP else "forms.visit.cancelled"
+            return Reply(texts=[turn.t(key)], events=closed)
+        text = find_user_text(slots, str(slots.get_slot(VISIT_NOTE_REF) or ""))
+        if not text:
+            return Reply(texts=[turn.t("button.expired")], events=closed)
+        facts = _facts(turn, text, entities=False)
+        visit = draft_visit(
+            turn.session, turn.principal, facts, clock=turn.clock, retailer_code=str(code)
+        )
+        reply = offer(turn, visit, title_key="visit.summary.draft_title")
+        reply.events[:0] = closed
+        return reply
 
 
 class ActionVisitPick(RetailAction):
@@ -385,34 +503,43 @@ class ActionVisitHistory(RetailAction):
     action_name = "action_visit_history"
 
     def respond(self, turn: Turn) -> Reply:
-        require_manager(turn.principal)
-        text = user_text(turn)
-        shops = _shops(turn, text)
         times = _times(turn)
-        query = read_history_query(
-            text, now=sent_at(turn), names_shop=bool(shops), period=times[0][1] if times else None
-        )
+        return self.answer(turn, user_text(turn), period=times[0][1] if times else None)
+
+    def answer(self, turn: Turn, text: str, *, period: TimeValue | None) -> Reply:
+        """The answer to a visit question ``text`` (``period``: the time the NLU read from
+        it; a follow-up such as 上周呢 passes its own), remembering its shop and period."""
+        require_manager(turn.principal)
+        shops = _shops(turn, text)
+        query = read_history_query(text, now=sent_at(turn), names_shop=bool(shops), period=period)
         if query.kind == LAST_VISIT:
-            return Reply(texts=[self._last(turn, shops)])
+            retailer, last = self._last(turn, shops)
+            return Reply(texts=[last], events=remember(VISIT_HISTORY, shop=retailer.code))
         if query.kind == NOT_VISITED:
-            return Reply(texts=[self._not_visited(turn, query.days)])
-        if query.kind == FOLLOW_UPS:
-            return Reply(texts=[render_follow_ups(turn, query.days)])
-        if query.kind in (STOCK_OUTS, COUNTERFEITS):
-            return Reply(texts=[self._sightings(turn, query.kind, query.days)])
-        start, end = period_of(query.start, query.end, clock=turn.clock)
-        return Reply(texts=[self._period(turn, start, end)])
+            reply = Reply(texts=[self._not_visited(turn, query.days)])
+        elif query.kind == FOLLOW_UPS:
+            reply = Reply(texts=[render_follow_ups(turn, query.days)])
+        elif query.kind in (STOCK_OUTS, COUNTERFEITS):
+            reply = Reply(texts=[self._sightings(turn, query.kind, query.days)])
+        else:
+            start, end = period_of(query.start, query.end, clock=turn.clock)
+            return Reply(
+                texts=[self._period(turn, start, end)],
+                events=remember(VISIT_HISTORY, period=(start, end)),
+            )
+        reply.events.extend(remember(VISIT_HISTORY))
+        return reply
 
     @staticmethod
-    def _last(turn: Turn, shops: Sequence[int]) -> str:
+    def _last(turn: Turn, shops: Sequence[int]) -> tuple[Retailer, str]:
         retailer, visit = last_visit(turn.session, turn.principal, shops)
         name = _retailer_name(turn, retailer)
         if visit is None:
-            return turn.t("visit.never", shop=name)
+            return retailer, turn.t("visit.never", shop=name)
         at = format_datetime(visit.visited_at, turn.language)
         sep = turn.t("visit.list_sep")
         lines = [turn.t("visit.last", shop=name, at=at), *_details(turn, visit, sep)]
-        return "\n".join(lines)
+        return retailer, "\n".join(lines)
 
     @staticmethod
     def _not_visited(turn: Turn, asked: int | None) -> str:
@@ -463,9 +590,20 @@ class ActionVisitHistory(RetailAction):
             )
         return "\n".join(lines)
 
+    def shop_visits(self, turn: Turn, shops: Sequence[int], start: date, end: date) -> Reply:
+        """The visits to ``shops`` between two days: a follow-up that keeps the shop or the
+        period in context and changes the other (上周呢 after 我上次去张记是哪天)."""
+        require_manager(turn.principal)
+        return Reply(
+            texts=[self._period(turn, start, end, shops=shops)],
+            events=remember(VISIT_HISTORY, period=(start, end)),
+        )
+
     @staticmethod
-    def _period(turn: Turn, start: date, end: date) -> str:
+    def _period(turn: Turn, start: date, end: date, *, shops: Sequence[int] = ()) -> str:
         visits = visits_in_period(turn.session, turn.principal, start, end)
+        if shops:
+            visits = [visit for visit in visits if visit.retailer_id in shops]
         first, last = _day(start, turn.language), _day(end, turn.language)
         if not visits:
             return turn.t("visit.period.none", start=first, end=last)
@@ -557,8 +695,12 @@ class ActionRetailerStatus(RetailAction):
     action_name = "action_retailer_status"
 
     def respond(self, turn: Turn) -> Reply:
+        return self.answer(turn, _shops(turn, user_text(turn)))
+
+    def answer(self, turn: Turn, shops: Sequence[int]) -> Reply:
+        """The status of the shop among ``shops`` (a follow-up such as 那李姐呢 passes the
+        shop it names), remembering the shop."""
         require_manager(turn.principal)
-        shops = _shops(turn, user_text(turn))
         status = retailer_status(turn.session, turn.principal, shops, clock=turn.clock)
         retailer, money = status.retailer, status.settlement
         lines = [
@@ -606,7 +748,7 @@ class ActionRetailerStatus(RetailAction):
                     summary=brief(turn, visit),
                 )
             )
-        return Reply(texts=["\n".join(lines)])
+        return Reply(texts=["\n".join(lines)], events=remember(RETAILER_STATUS, shop=retailer.code))
 
     @staticmethod
     def _order(turn: Turn, status: RetailerStatus) -> str:

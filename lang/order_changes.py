@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lang.follow_ups import Variant, read_variant
 from lang.numerals import CN_NUMERAL_CHARS, EN_NUMBER_WORDS, parse_number
 
 Action = Literal["add", "reduce", "set", "remove"]
@@ -451,3 +452,82 @@ def _attach_or_unknown(
         )
         return [*requests[:-1], merged]
     return [*requests, _unknown(resolve, chunk)]
+
+
+@dataclass(frozen=True)
+class EllipticalChange:
+    """A change that names no product: 改成4条, 再加两条, 不对,是4条, 换成软的, "make it 4",
+    "add two more", "I meant 4". The product is the one the conversation is about.
+
+    ``action`` is ``set`` (an absolute quantity: 改成4条, 是4条, "make it 4") or ``add`` /
+    ``reduce`` (relative: 再加两条, 少一条); ``quantity`` is None when only the variant changes
+    (``variant``: 换成软的 is ``soft``).
+    """
+
+    action: Action
+    quantity: int | None
+    unit: Unit = "carton"
+    variant: Variant | None = None
+
+
+# Words that open a correction and say nothing about the change itself: 不对,是4条 / "no, 4".
+_CORRECTION_LEAD = re.compile(
+    r"^(?:不对|不是|错了|说错了|搞错了|弄错了|写错了|我是说|我说的是|我的意思是|应该是|其实|"
+    r"哦|噢|啊|呃|额|嗯|诶|哎|\bno\b|\bnope\b|\bsorry\b|\boops\b|\bwait\b|\bactually\b|"
+    r"\bi\s+meant?\b|\bi\s+said\b|\b(?:it\s+)?should\s+be\b)[\s,.;:!?,。;:!?、]*",
+    re.IGNORECASE,
+)
+_ELLIPSIS_FILLER = re.compile(
+    r"[了吧呢的啊呀吗嘛哦是就要条包件个些点一下来给我那它这数量成为换还]|"
+    r"\b(?:make|makes|it|that|to|change|please|pls|instead|more|one|ones|the|a|an|just|want|"
+    r"need|let'?s|do|then|ok|okay|only|total|in|of|cartons?|packs?|cases?|version|take|off|switch|"
+    r"give|me|go|with|for|them|those|ctns?)\b|[\s,.;:!?'\"+,。;:!?、~…-]",
+    re.IGNORECASE,
+)
+# "the soft one": its "one" names the variant, not a quantity.
+_VARIANT_ONE = re.compile(r"\b(soft|hard|other|same)(\s*(?:pack|box))?\s+ones?\b", re.IGNORECASE)
+_VARIANT_WORDS = re.compile(
+    r"[软硬](?:的|包|盒|装|一点)?|\b(?:soft|hard)(?:\s*(?:pack|box))?\b|\bbox\b", re.IGNORECASE
+)
+
+
+_NOT_THAT = re.compile(r"不是|\bnot\b", re.IGNORECASE)
+
+
+def _strip_lead(text: str) -> str:
+    """The text without the correction words it opens with (不对, 我是说, "no", "I meant")."""
+    previous = None
+    while previous != text:
+        previous, text = text, _CORRECTION_LEAD.sub("", text.strip(), count=1)
+    return text
+
+
+def read_elliptical_change(text: str) -> EllipticalChange | None:
+    """The change ``text`` asks for when it names no product at all, else None.
+
+    Only a message made of nothing but a quantity, change words (改成, 加, 减, "make it",
+    "add ... more"), a pack variant and filler counts: "中南海加两条" names a product the
+    catalog may not know and is not elliptical. A removal (不要了, 算了) is never read here: a
+    bare "不要了" calls off what is under way, it does not delete the product in context.
+    """
+    body = _VARIANT_ONE.sub(r"\1\2", _strip_lead(fold_width(text or "")[:MAX_TEXT]))
+    cleaned = _NEUTRAL.sub(" ", body)
+    quantities = find_quantities(cleaned)
+    if len(quantities) == 2 and _NOT_THAT.search(text):
+        # 不是3条 是5条 / "not 3, 5": the figure after the denied one counts.
+        body = cleaned = cleaned[quantities[1].start :]
+        quantities = find_quantities(cleaned)
+    variant = read_variant(body)
+    if len(quantities) > 1 or (not quantities and variant is None):
+        return None
+    leftover = _QUANTITY.sub(" ", _HALF.sub(" ", cleaned))
+    for pattern in (_TARGET, _ADD, _REDUCE, _VARIANT_WORDS):
+        leftover = pattern.sub(" ", leftover)
+    if _ELLIPSIS_FILLER.sub("", leftover):
+        return None
+    if not quantities:
+        return EllipticalChange("set", None, "carton", variant)
+    action, quantity, unit, _ = _read(body, None)
+    if action == "remove":
+        return None
+    return EllipticalChange(action, quantity, unit or "carton", variant)

@@ -90,16 +90,6 @@ OFFER = Bot(
 )
 
 
-async def test_a_typed_yes_after_an_offer_points_at_the_button_and_saves_nothing(
-    run_action,
-) -> None:
-    tracker = conversation(
-        "10001", Said("刚存了2000", "payment_notice"), OFFER, Said("好的", "affirm")
-    )
-    messages, _ = await run(ActionAck(), tracker)
-    assert messages[0]["text"] == "还没有保存。要确认的话,请点上面的「✅ 确认已存入」按钮。"
-
-
 async def test_a_typed_no_after_an_offer_cancels_it(run_action) -> None:
     tracker = conversation(
         "10001", Said("刚存了2000", "payment_notice"), OFFER, Said("不用了", "deny")
@@ -111,21 +101,3 @@ async def test_a_typed_no_after_an_offer_cancels_it(run_action) -> None:
 async def test_a_yes_with_no_offer_is_just_acknowledged(run_action) -> None:
     messages, _ = await run_action(ActionAck(), "10001", "好的", "affirm")
     assert messages[0]["text"] == "好的。"
-
-
-async def test_a_typed_yes_after_a_visit_summary_points_at_the_save_button(run_action) -> None:
-    summary = Bot(
-        "张记烟酒 · 今天 15:00 ... 保存吗?",
-        [
-            {"title": "💾 保存", "payload": '/visit_save{"ref":"d1"}'},
-            {"title": "取消", "payload": '/visit_cancel{"ref":"d1"}'},
-        ],
-    )
-    tracker = conversation(
-        "20001",
-        Said("今天下午去了张记,补了三张标价签", "visit_note"),
-        summary,
-        Said("好", "affirm"),
-    )
-    messages, _ = await run(ActionAck(), tracker)
-    assert messages[0]["text"] == "还没有保存。要确认的话,请点上面的「💾 保存」按钮。"

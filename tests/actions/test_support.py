@@ -39,7 +39,7 @@ async def test_a_complaint_is_offered_first_and_nothing_is_written(run_action, d
     [message] = messages
     assert "王经理" in message["text"] and "少了一条芙蓉王" in message["text"]
     assert [b["payload"] for b in message["buttons"]] == [
-        '/request_send{"ref":"c:c0ffee00c0ff"}',
+        '/request_send{"ref":"f:c0ffee00c0ff"}',
         "/pending_cancel",
     ]
     assert _requests(db) == [] and _outbox(db, "manager_request") == []
