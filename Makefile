@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 # Rasa would otherwise try to send usage data to rasa.com (unreachable here, and not wanted).
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv eval-offdomain
+.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv eval-offdomain eval-dialogue
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -102,6 +102,10 @@ eval-nlu: setup ## Cross-validate the NLU (5 folds per language); report in repo
 
 eval-offdomain: .venv-rasa/.installed ## Real off-domain chat (a public corpus) read as action intents; report in reports/
 	@PYTHONPATH=. .venv-rasa/bin/python -m scripts.eval_offdomain
+
+DIALOGUE_ARGS ?=
+eval-dialogue: setup train ## Multi-turn conversation scenarios through Rasa and the actions (95% must pass); report in reports/
+	@$(APP) -m scripts.eval_dialogue $(DIALOGUE_ARGS)
 
 CV_ARGS ?=
 intent-cv: .venv-rasa/.installed ## Intent-only cross-validation in a minute, for data work: make intent-cv CV_ARGS="--show 5"
