@@ -319,7 +319,12 @@ class ActionAskVisitShop(RetailAction):
     action_name = "action_ask_visit_shop"
 
     def respond(self, turn: Turn) -> Reply:
-        return question(turn, "forms.visit.ask_shop")
+        """The example is a shop of the manager's own territory (never another's)."""
+        names = sorted(_territory_names(turn).items())
+        if not names:
+            return question(turn, "forms.visit.ask_shop_plain")
+        code, name = names[0]
+        return question(turn, "forms.visit.ask_shop", example=name, code=code)
 
 
 def territory_shops(turn: Turn, text: str) -> list[Retailer]:
@@ -367,7 +372,12 @@ class ValidateVisitShopForm(RetailFormValidation):
 class ActionVisitNoteShop(RetailAction):
     """visit_shop_form is done: the remembered note is drafted for the shop named and shown
     with save / edit / cancel, or, if the form was cancelled, nothing is drafted and it says
-    so. Nothing at all when no such form was open."""
+    so. Nothing at all when no such form was open.
+
+    The answer that named the shop joins the note's text: it may be just 梅溪湖 or R008, which
+    the record then names, or a whole second note ("this morning I visited the Meixi Lake
+    store and checked the price tags", dictated before the question was heard), whose facts
+    must not be lost."""
 
     action_name = "action_visit_note_shop"
 
@@ -384,6 +394,9 @@ class ActionVisitNoteShop(RetailAction):
         text = find_user_text(slots, str(slots.get_slot(VISIT_NOTE_REF) or ""))
         if not text:
             return Reply(texts=[turn.t("button.expired")], events=closed)
+        answer = user_text(turn)
+        if answer and answer not in text:
+            text = f"{text}\n{answer}"
         facts = _facts(turn, text, entities=False)
         visit = draft_visit(
             turn.session, turn.principal, facts, clock=turn.clock, retailer_code=str(code)

@@ -386,6 +386,16 @@ async def test_a_note_without_a_shop_asks_which_shop_then_drafts_it(run_action, 
     assert _drafts(db) == 1 and not chat.active
 
 
+async def test_a_whole_second_note_as_the_answer_joins_the_first(run_action, db) -> None:
+    """A note dictated before the question was heard answers it and loses nothing."""
+    chat = Chat("20001", VISIT)
+    await chat.say("今天补了三张标价签", "visit_note")
+    draft = await chat.say("上午去了张记烟酒,芙蓉王还有十二条", "visit_note")
+    text = _texts(draft)
+    assert "张记烟酒(R001)" in text and "芙蓉王(硬) 12条" in text and "标价签" in text
+    assert _drafts(db) == 1 and not chat.active
+
+
 async def test_a_shop_outside_the_territory_is_asked_again(run_action, db) -> None:
     chat = Chat("20001", VISIT)
     await chat.say("补了两张标价签,陈列也调整了", "visit_note")

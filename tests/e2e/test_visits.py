@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from retail.db import Database
+from retail.i18n import t
 from retail.models import VisitNote
 from scripts import model
 from scripts.stack import RASA, ROOT
@@ -118,8 +119,13 @@ async def test_another_manager_and_a_retailer_get_nothing(
     before = _count(e2e_database)
 
     other = await say(standin, 20002, NOTE)
-    assert "张记烟酒" not in str(other["text"])
-    assert not other.get("reply_markup")
+    # 张记烟酒 is not theirs, so the note names no shop of theirs: it asks which (the example
+    # is one of their own shops), with only a cancel button, and nothing is drafted.
+    assert "张记烟酒" not in str(other["text"]) and "是哪家店" in str(other["text"])
+    rows = (other.get("reply_markup") or {}).get("inline_keyboard", [])
+    assert [b["text"] for row in rows for b in row] == [t("zh", "support.cancel_button")]
+    dropped = await say(standin, 20002, "取消")
+    assert "张记烟酒" not in str(dropped["text"])
     status = await say(standin, 20002, "张记烟酒这周订了多少")
     assert "¥" not in str(status["text"]) and "张伟" not in str(status["text"])
 
