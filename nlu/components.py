@@ -33,6 +33,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from lang.language import detect_language
 from lang.products import ProductResolver
 from lang.times import TimeResolver, parse_message_time, preference_for
 from nlu.entities import (
@@ -42,7 +43,8 @@ from nlu.entities import (
     resolve_products,
     resolve_times,
 )
-from nlu.intents import Gazetteer, IntentModel
+from nlu.intents import FALLBACK_INTENT, Gazetteer, IntentModel, gated
+from nlu.tokenizer import plain_words
 
 log = logging.getLogger(__name__)
 _TABLE_FILE = "products.json"
@@ -251,6 +253,21 @@ class ProductNormalizer(GraphComponent):
         return messages
 
 
+OUT_OF_SCOPE = "out_of_scope"
+
+
+def _offdomain_lines(folder: str) -> list[str]:
+    """Every line of the ``*.txt`` files in ``folder`` but comments ("" reads nothing)."""
+    if not folder:
+        return []
+    return [
+        line.strip()
+        for path in sorted(Path(folder).glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
 def _tokens(message: Message) -> list[str]:
     """The words the tokenizer found in the message text."""
     return [token.text for token in message.get(TOKENS_NAMES[TEXT]) or []]
@@ -262,7 +279,10 @@ class LinearIntentClassifier(GraphComponent):
     embedding (nlu/intents.py).
 
     Sets ``intent`` and ``intent_ranking`` like Rasa's classifiers, so FallbackClassifier and
-    the policies work as before; DIET runs with ``intent_classification: false``.
+    the policies work as before; DIET runs with ``intent_classification: false``. An action
+    intent the off-domain gate stops (nlu/intents.py :func:`~nlu.intents.gated`) becomes
+    ``nlu_fallback`` the way FallbackClassifier does it: on top of the ranking, which keeps the
+    intents below it, so the fallback can still see the guess.
     """
 
     def __init__(
@@ -283,7 +303,22 @@ class LinearIntentClassifier(GraphComponent):
     def get_default_config() -> dict[str, Any]:
         """Regularisation (higher C fits the data closer), whether to add the sentence embedding
         (nlu/encoder.py) to the n-grams, and how many intents to rank."""
-        return {"C": 100.0, "sentence_embedding": True, "ranking_length": 10}
+        return {
+            "C": 100.0,
+            "sentence_embedding": True,
+            "ranking_length": 10,
+            "action_threshold": 0.0,
+            "min_similarity": 0.0,
+            "ungated_intents": [],
+            "offdomain_corpus": "",
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The off-domain corpus's content, so a changed corpus retrains this component."""
+        return hashlib.sha256(
+            "".join(_offdomain_lines(config.get("offdomain_corpus") or "")).encode()
+        ).hexdigest()
 
     @classmethod
     def create(
@@ -299,9 +334,13 @@ class LinearIntentClassifier(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         """Fit on every example with an intent and store the model.
 
-        The lookup tables of the training data (products, retailers) become the gazetteer.
+        The lookup tables of the training data (products, retailers) become the gazetteer. The
+        lines of ``offdomain_corpus`` (real chit-chat, scripts/eval_offdomain.py) are added as
+        out_of_scope examples here and not in data/nlu, so DIET, which only finds entities, does
+        not spend its training time on them.
         """
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        offdomain = _offdomain_lines(self._config.get("offdomain_corpus") or "")
         self._model.gazetteer = Gazetteer(
             {
                 table["name"]: table["elements"]
@@ -310,9 +349,9 @@ class LinearIntentClassifier(GraphComponent):
             }
         )
         self._model.fit(
-            [e.get(TEXT) for e in examples],
-            [_tokens(e) for e in examples],
-            [e.get(INTENT) for e in examples],
+            [e.get(TEXT) for e in examples] + offdomain,
+            [_tokens(e) for e in examples] + [plain_words(line) for line in offdomain],
+            [e.get(INTENT) for e in examples] + [OUT_OF_SCOPE] * len(offdomain),
         )
         with self._storage.write_to(self._resource) as directory:
             (directory / _INTENT_FILE).write_bytes(self._model.dumps())
@@ -339,11 +378,22 @@ class LinearIntentClassifier(GraphComponent):
             text = message.get(TEXT)
             if not text or not self._model.is_trained:
                 continue
-            ranking = self._model.rank(text, _tokens(message))
+            [(ranking, support)] = self._model.read_many([text], [_tokens(message)])
             ranked = [{"name": name, "confidence": p} for name, p in ranking]
-            message.set(INTENT, ranked[0], add_to_output=True)
             length = int(self._config["ranking_length"])
-            message.set(
-                INTENT_RANKING_KEY, ranked[:length] if length else ranked, add_to_output=True
-            )
+            ranked = ranked[:length] if length else ranked
+            if self._gated(text, ranking, support):
+                ranked.insert(0, {"name": FALLBACK_INTENT, "confidence": 1.0})
+            message.set(INTENT, ranked[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
         return messages
+
+    def _gated(self, text: str, ranking: list[tuple[str, float]], support: float | None) -> bool:
+        return gated(
+            ranking,
+            support,
+            english=detect_language(text) == "en",
+            threshold=float(self._config["action_threshold"]),
+            min_similarity=float(self._config["min_similarity"]),
+            ungated=frozenset(self._config["ungated_intents"]),
+        )

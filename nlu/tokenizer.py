@@ -26,6 +26,20 @@ def split_token(token: Token) -> list[Token]:
     return [Token(text, token.start + offset) for text, offset in pieces]
 
 
+def plain_words(text: str) -> list[str]:
+    """The words :class:`CleanJiebaTokenizer` finds in ``text``, for text that is not a Rasa
+    message (the off-domain corpus the intent model reads itself). Jieba's dictionary is the
+    process's, with the user dictionary the tokenizer loaded."""
+    import jieba
+
+    return [
+        piece
+        for word, _, _ in jieba.tokenize(text)
+        if word.strip()
+        for piece, _ in split_numerals(word)
+    ]
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
 class CleanJiebaTokenizer(JiebaTokenizer):
     """JiebaTokenizer without whitespace tokens, with numerals and units split apart."""

@@ -32,7 +32,16 @@ def inputs() -> list[Path]:
     """Every file that shapes the model, in a stable order."""
     files = [ROOT / "config.yml", ROOT / "domain.yml"]
     files += [ROOT / "requirements" / name for name in ("rasa.txt", "encoder.txt")]
-    folders = ("data/nlu", "data/rules", "data/stories", "data/lookup", "data/jieba", "nlu", "lang")
+    folders = (
+        "data/nlu",
+        "data/rules",
+        "data/stories",
+        "data/lookup",
+        "data/jieba",
+        "data/offdomain",
+        "nlu",
+        "lang",
+    )
     for folder in folders:
         files += sorted(p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix != ".pyc")
     return [f for f in files if f.exists() and f not in NOT_TRAINED]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.intents import Gazetteer, IntentModel
+from nlu.intents import Gazetteer, IntentModel, gated
 
 EXAMPLES = {
     "ask_price": [
@@ -108,3 +108,44 @@ def test_the_sentence_embedding_carries_words_the_examples_never_use(
         model.fit(texts, [t.split() for t in texts], intents)
         guesses[meaning] = model.rank(text, text.split())[0][0]
     assert (guesses[True], guesses[False] != intent) == (intent, True)
+
+
+GATE = {"threshold": 0.55, "min_similarity": 0.45, "ungated": frozenset({"greet"})}
+
+
+def test_support_is_high_near_an_example_and_low_far_from_all() -> None:
+    model = _trained()
+    [(near, near_support), (_, far_support)] = model.read_many(
+        ["what is the price of Liqun", "derangement is not a condition i can experience"],
+        [["what", "is", "the", "price", "of", "liqun"], ["derangement"]],
+    )
+    assert near[0][0] == "ask_price"
+    assert near_support is not None and far_support is not None
+    assert near_support > 0.6 > far_support
+
+
+def test_a_stored_model_keeps_its_support() -> None:
+    model = _trained()
+    stored = IntentModel.loads(model.dumps())
+    tokens = [["price", "of", "baisha"]]
+    assert stored.read_many(["price of Baisha"], tokens) == model.read_many(
+        ["price of Baisha"], tokens
+    )
+
+
+@pytest.mark.parametrize(
+    ("ranking", "support", "english", "stopped"),
+    [
+        ([("ask_price", 0.9)], 0.8, True, False),  # sure and near an example: acted on
+        ([("ask_price", 0.5)], 0.8, True, True),  # unsure: ask first
+        ([("ask_price", 0.99)], 0.3, True, True),  # sure, but far from every example
+        ([("ask_price", 0.99)], 0.3, False, False),  # the English encoder does not judge zh
+        ([("greet", 0.5)], 0.1, True, False),  # chat intents are never gated
+        ([("nlu_fallback", 1.0)], None, True, False),
+        ([("ask_price", 0.9)], None, True, False),  # no embedding: confidence alone
+    ],
+)
+def test_the_off_domain_gate(
+    ranking: list[tuple[str, float]], support: float | None, english: bool, stopped: bool
+) -> None:
+    assert gated(ranking, support, english=english, **GATE) is stopped
