@@ -56,7 +56,7 @@ from lang.status_questions import asks_for_status
 from lang.times import TimeValue, find_times
 from retail.catalog import load_catalog, resolve_products, suggest_products
 from retail.errors import VisitShopUnknown, WrongRole
-from retail.i18n import format_datetime, weekday_name
+from retail.i18n import format_datetime, format_day
 from retail.support import (
     QUICK_REPLIES,
     WRITE,
@@ -214,11 +214,7 @@ def stated_time(value: TimeValue) -> str:
 
 
 def _day(turn: Turn, iso: str) -> str:
-    day = date.fromisoformat(iso[:10])
-    weekday = weekday_name(day.weekday(), turn.language)
-    if turn.language == "zh":
-        return f"{day.month}月{day.day}日({weekday})"
-    return f"{weekday[:3]} {day.day} {day:%b}"
+    return format_day(date.fromisoformat(iso[:10]), turn.language)
 
 
 def render_when(turn: Turn, stored: str) -> str:

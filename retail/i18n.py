@@ -7,7 +7,7 @@ Adapters call :func:`t` with a key and parameters; they never build user text th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
@@ -79,10 +79,15 @@ def format_percent(ratio: Decimal) -> str:
 def format_datetime(moment: datetime, language: str) -> str:
     """A moment in Asia/Shanghai, e.g. ``11月24日(周二) 16:00`` / ``Tue 24 Nov 16:00``."""
     at = local(moment)
-    weekday = _WEEKDAYS[supported(language)][at.weekday()]
+    return f"{format_day(at.date(), language)} {at:%H:%M}"
+
+
+def format_day(day: date, language: str) -> str:
+    """A day with its weekday, e.g. ``11月24日(周二)`` / ``Tue 24 Nov``."""
+    weekday = _WEEKDAYS[supported(language)][day.weekday()]
     if supported(language) == "zh":
-        return f"{at.month}月{at.day}日({weekday}) {at:%H:%M}"
-    return f"{weekday[:3]} {at.day} {at:%b} {at:%H:%M}"
+        return f"{day.month}月{day.day}日({weekday})"
+    return f"{weekday[:3]} {day.day} {day:%b}"
 
 
 def weekday_name(weekday: int, language: str) -> str:
