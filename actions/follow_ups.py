@@ -46,7 +46,7 @@ from actions.orders import PLAN_SLOT, ActionOrderChange, cartons, product_label
 from actions.policy import ActionPolicy
 from actions.prices import ActionPrice
 from actions.settlement import render_status
-from actions.visits import ActionRetailerStatus, ActionVisitHistory, _shops, sent_at
+from actions.visits import ActionRetailerStatus, ActionVisitHistory, _shops, _times, sent_at
 from lang.follow_ups import Variant, read_variant
 from lang.order_changes import EllipticalChange
 from lang.times import TimeResolver, TimeValue, to_shanghai
@@ -74,13 +74,15 @@ class FollowUp:
 
 def read_follow_up(turn: Turn, text: str) -> FollowUp:
     """The follow-up's products (lang.products over the catalog, the NLU's product entity when
-    the text names none), pack variant, period (lang.times, in the past) and shops."""
+    the text names none), pack variant, period (the NLU's time entity; lang.times over the text,
+    in the past, when it found none) and shops."""
     prefer = ordered_product_ids(turn.session, turn.principal, clock=turn.clock)
     matches = resolve_products(turn.session, text, prefer=prefer)
     hint = turn.entity("product")
     if not matches and hint:
         matches = resolve_products(turn.session, hint, prefer=prefer)
-    period = _TIMES.resolve(text, now=sent_at(turn), prefer="past")
+    found = _times(turn)
+    period = found[0][1] if found else _TIMES.resolve(text, now=sent_at(turn), prefer="past")
     shops = _shops(turn, text) if turn.principal.is_manager else ()
     return FollowUp(
         products=[match.product for match in matches],

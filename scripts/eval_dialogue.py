@@ -623,18 +623,11 @@ def own_stack(progress: Callable[[str], None] = print) -> Iterator[tuple[str, st
     """The action server and Rasa on a freshly seeded SQLite database in a temporary folder,
     the way tests/e2e/conftest.py starts them (without the bot: the scenarios speak to Rasa as
     the bot does). Yields (Rasa URL, signing secret, database URL)."""
-    from retail.schema import migrate
-    from retail.seed import seed_demo
-    from scripts.stack import Ports, Stack, free_port
+    from scripts.stack import Ports, Stack, free_port, seeded_sqlite
 
     with tempfile.TemporaryDirectory(prefix="eval-dialogue-") as folder:
         work = Path(folder)
-        url = f"sqlite:///{work / 'retail.db'}"
-        migrate(url)
-        database = Database(url)
-        with database.session() as session:
-            seed_demo(session, SystemClock())
-        database.dispose()
+        url = seeded_sqlite(work)
         ports = Ports(rasa=free_port(), actions=free_port(), http=free_port(), standin=free_port())
         stack = Stack(
             env={"DATABASE_URL": url, "LOG_LEVEL": "INFO"}, log_dir=work / "logs", ports=ports

@@ -67,6 +67,22 @@ def free_port() -> int:
         return port
 
 
+def seeded_sqlite(folder: Path) -> str:
+    """A freshly migrated SQLite database with the demo data in ``folder``; its URL."""
+    from retail.clock import SystemClock
+    from retail.db import Database
+    from retail.schema import migrate
+    from retail.seed import seed_demo
+
+    url = f"sqlite:///{folder / 'retail.db'}"
+    migrate(url)
+    database = Database(url)
+    with database.session() as session:
+        seed_demo(session, SystemClock())
+    database.dispose()
+    return url
+
+
 def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retail.clock import SystemClock
-from retail.db import Database
-from retail.schema import migrate
-from retail.seed import seed_demo
-from scripts.stack import Ports, Stack, free_port
+from scripts.stack import Ports, Stack, free_port, seeded_sqlite
 
 
 def bot_stack(work: Path, **env: str) -> Stack:
     """A :class:`Stack` (not started) for the stand-in and the bot; ``env`` adds settings.
     Rasa's port is reserved but nothing listens there unless a test puts something on it."""
-    url = f"sqlite:///{work / 'retail.db'}"
-    migrate(url)
-    database = Database(url)
-    with database.session() as session:
-        seed_demo(session, SystemClock())
-    database.dispose()
+    url = seeded_sqlite(work)
     ports = Ports(rasa=free_port(), actions=free_port(), http=free_port(), standin=free_port())
     base = {
         "DATABASE_URL": url,

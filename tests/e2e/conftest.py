@@ -12,12 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from retail.clock import SystemClock
 from retail.db import Database
-from retail.schema import migrate
-from retail.seed import seed_demo
 from scripts import model
-from scripts.stack import Ports, Stack, free_port
+from scripts.stack import Ports, Stack, free_port, seeded_sqlite
 from standin import StandinClient
 
 
@@ -27,12 +24,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     model.train()
     ports = Ports(rasa=free_port(), actions=free_port(), http=free_port(), standin=free_port())
     work: Path = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{work / 'retail.db'}"
-    migrate(url)
-    database = Database(url)
-    with database.session() as session:
-        seed_demo(session, SystemClock())
-    database.dispose()
+    url = seeded_sqlite(work)
     env = {
         "DATABASE_URL": url,
         "TELEGRAM_BOT_TOKEN": "",
