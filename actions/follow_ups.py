@@ -12,6 +12,8 @@ and asks the last topic again (actions/context.py keeps the topic):
 - settlement: the position is always the latest one, said as such, with the status;
 - policy: the earlier policy question asked again about the new product;
 - a manager's visit history: the visits of the new period or the last visit to the new shop;
+  a typed question (stock-outs, suspected fakes, follow-ups due, shops not visited) keeps its
+  kind and looks back to the start of the new period (or ahead to its end, for follow-ups);
 - a manager's shop status: the status of the new shop.
 
 With no topic in context, or nothing in the message that fits the topic, the user is asked
@@ -41,23 +43,42 @@ from actions.context import (
     remember,
     variants_of,
 )
-from actions.conversation import user_text
+from actions.conversation import is_payload, user_text
 from actions.orders import PLAN_SLOT, ActionOrderChange, cartons, product_label
 from actions.policy import ActionPolicy
 from actions.prices import ActionPrice
 from actions.settlement import render_status
-from actions.visits import ActionRetailerStatus, ActionVisitHistory, _shops, _times, sent_at
+from actions.visits import (
+    ActionRetailerStatus,
+    ActionVisitHistory,
+    _shops,
+    _times,
+    render_follow_ups,
+    sent_at,
+)
 from lang.follow_ups import Variant, read_variant
 from lang.order_changes import EllipticalChange
 from lang.times import TimeResolver, TimeValue, to_shanghai
+from lang.visit_queries import (
+    COUNTERFEITS,
+    FOLLOW_UPS,
+    NOT_VISITED,
+    STOCK_OUTS,
+    days_said,
+    read_history_query,
+)
 from retail.catalog import PriceQuestion, resolve_products
 from retail.errors import RecordNotFound
 from retail.i18n import format_money
 from retail.models import Product
 from retail.orders import ordered_product_ids, show_order
 from retail.settlement import settlement_status
+from retail.visits import require_manager
 
 _TIMES = TimeResolver()
+VISIT_HISTORY_INTENT = "visit_history"
+"""The NLU intent of a manager's visit question (data/nlu/*/visits.yml)."""
+_TYPED_KINDS = (NOT_VISITED, FOLLOW_UPS, STOCK_OUTS, COUNTERFEITS)
 
 
 @dataclass(frozen=True)
@@ -230,9 +251,13 @@ class ActionFollowUp(RetailAction):
 
     @staticmethod
     def _visits(turn: Turn, asked: FollowUp, context: Context) -> Reply:
-        """About visits: 上周呢 lists the new period's visits (of the shop in context, when the
+        """About visits: 上周呢 after a typed question (上个月哪些店断货了) asks it again for the
+        new period; else it lists the new period's visits (of the shop in context, when the
         last question was about one shop), 那李姐呢 that shop's visits in the period in context,
         or its last visit when no period is."""
+        kind = None if asked.shops else _earlier_kind(turn)
+        if kind is not None:
+            return _typed_visits(turn, kind, asked)
         shop = context_shop(turn)
         shops = asked.shops or ((shop.id,) if shop is not None and asked.period else ())
         days = _days(asked.period, sent_at(turn)) if asked.period else context.period
@@ -250,10 +275,67 @@ class ActionFollowUp(RetailAction):
 
 
 def _last_question(turn: Turn, intent: str) -> str | None:
-    """The text of the user's latest earlier message classified as ``intent``."""
+    """The text of the user's latest earlier message classified as ``intent`` and typed (a
+    tapped button's payload is no question to ask again)."""
     users = [e for e in turn.tracker.events if e.get("event") == "user"]
     for event in reversed(users[:-1]):
         parse = event.get("parse_data") or {}
-        if (parse.get("intent") or {}).get("name") == intent and event.get("text"):
-            return str(event["text"])
+        text = str(event.get("text") or "").strip()
+        if (parse.get("intent") or {}).get("name") == intent and text and not is_payload(text):
+            return text
     return None
+
+
+def _earlier_kind(turn: Turn) -> str | None:
+    """The kind of the manager's earlier visit question when it was a typed one (stock-outs,
+    suspected fakes, follow-ups due, shops not visited) and the conversation has not moved to
+    a shop since (那李姐呢 after it makes a following 上周呢 about 李姐's visits); else None."""
+    users = [e for e in turn.tracker.events if e.get("event") == "user"]
+    for event in reversed(users[:-1]):
+        text = str(event.get("text") or "").strip()
+        if not text or is_payload(text):
+            continue
+        names_shop = bool(_shops(turn, text, entities=False))
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent == VISIT_HISTORY_INTENT:
+            kind = read_history_query(text, now=sent_at(turn), names_shop=names_shop).kind
+            return kind if kind in _TYPED_KINDS else None
+        if names_shop:
+            return None
+    return None
+
+
+def _typed_days(kind: str, asked: FollowUp, text: str, now: datetime) -> int | None:
+    """The day count a typed visit question takes for the follow-up's period: the span it
+    says (两周呢), else back to the period's first day (上周呢 on a Tuesday: 9 days), or, for
+    follow-ups due, ahead to its last day. None when the period does not fit the kind (下周呢
+    about stock-outs) or the follow-up names none."""
+    said = days_said(text)
+    if said is not None:
+        return said
+    if asked.period is None:
+        return None
+    period, today = asked.period, to_shanghai(now).date()
+    if kind == FOLLOW_UPS:
+        end = period.end - timedelta(microseconds=1) if period.end > period.start else period.end
+        return max((to_shanghai(end).date() - today).days, 0)
+    first = to_shanghai(period.start).date()
+    if first > today:
+        return None
+    return (today - first).days + 1
+
+
+def _typed_visits(turn: Turn, kind: str, asked: FollowUp) -> Reply:
+    """The typed visit question asked again over the follow-up's period (as
+    ActionVisitHistory answers it: these questions look a number of days back, or ahead)."""
+    require_manager(turn.principal)
+    days = _typed_days(kind, asked, user_text(turn), sent_at(turn))
+    if days is None:
+        return _unclear(turn)
+    if kind == NOT_VISITED:
+        text = ActionVisitHistory.not_visited(turn, days)
+    elif kind == FOLLOW_UPS:
+        text = render_follow_ups(turn, days)
+    else:
+        text = ActionVisitHistory.sightings(turn, kind, days)
+    return Reply(texts=[text], events=remember(VISIT_HISTORY))

@@ -529,11 +529,11 @@ class ActionVisitHistory(RetailAction):
             retailer, last = self._last(turn, shops)
             return Reply(texts=[last], events=remember(VISIT_HISTORY, shop=retailer.code))
         if query.kind == NOT_VISITED:
-            reply = Reply(texts=[self._not_visited(turn, query.days)])
+            reply = Reply(texts=[self.not_visited(turn, query.days)])
         elif query.kind == FOLLOW_UPS:
             reply = Reply(texts=[render_follow_ups(turn, query.days)])
         elif query.kind in (STOCK_OUTS, COUNTERFEITS):
-            reply = Reply(texts=[self._sightings(turn, query.kind, query.days)])
+            reply = Reply(texts=[self.sightings(turn, query.kind, query.days)])
         else:
             start, end = period_of(query.start, query.end, clock=turn.clock)
             return Reply(
@@ -555,7 +555,8 @@ class ActionVisitHistory(RetailAction):
         return retailer, "\n".join(lines)
 
     @staticmethod
-    def _not_visited(turn: Turn, asked: int | None) -> str:
+    def not_visited(turn: Turn, asked: int | None) -> str:
+        """The manager's shops not visited in ``asked`` days (or the overdue default)."""
         rows = shops_not_visited(turn.session, turn.principal, days=asked, clock=turn.clock)
         days = asked or OVERDUE_DAYS
         if not rows:
@@ -578,7 +579,8 @@ class ActionVisitHistory(RetailAction):
         return "\n".join(lines)
 
     @staticmethod
-    def _sightings(turn: Turn, kind: str, asked: int | None) -> str:
+    def sightings(turn: Turn, kind: str, asked: int | None) -> str:
+        """Stock-outs or suspected fakes (``kind``) seen in the last ``asked`` days."""
         finder = stock_outs if kind == STOCK_OUTS else counterfeit_reports
         rows = finder(turn.session, turn.principal, clock=turn.clock, days=asked)
         days = asked or (STOCK_OUT_DAYS if kind == STOCK_OUTS else COUNTERFEIT_DAYS)

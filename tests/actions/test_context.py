@@ -11,12 +11,14 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions.follow_ups import ActionFollowUp
 from actions.orders import (
@@ -30,6 +32,7 @@ from actions.orders import (
     ActionOrderShow,
     ValidateOrderQuantityForm,
 )
+from actions.policy import ActionPolicy
 from actions.prices import ActionPrice
 from actions.runtime import Runtime, configure
 from actions.settlement import ActionSettlementStatus
@@ -37,6 +40,8 @@ from actions.visits import ActionRetailerStatus, ActionVisitHistory
 from retail.clock import FixedClock
 from retail.db import Database
 from retail.i18n import t
+from retail.models import Product, Retailer
+from retail.visits import NoteFacts, Record, write_note
 from tests.actions.history import Bot, Said, conversation
 from tests.actions.test_orders import R001, quantities
 from tests.conftest import NOW
@@ -195,6 +200,104 @@ async def test_a_manager_asks_about_another_shop_and_another_week(db) -> None:
     week = await chat.say(ActionFollowUp(), "上周呢", "follow_up")
     assert "11月16日" in text_of(week)
     assert chat.slots["context_period"] == "2026-11-16/2026-11-22"
+
+
+def _stock_out_last_week(db: Database, clock: FixedClock) -> None:
+    """A saved visit to 李姐便利店 last Wednesday (11月18日) that found 白沙(硬) out of stock;
+    the seed's one stock-out (陈氏百货, 20 days ago) is older than last week."""
+    with db.session() as session:
+        shop = session.scalar(select(Retailer).where(Retailer.code == "R002"))
+        baisha = session.scalar(select(Product).where(Product.spec == "白沙(硬)"))
+        assert shop is not None and baisha is not None
+        at = clock.now() - timedelta(days=6)
+        facts = NoteFacts(
+            raw_text="李姐便利店 白沙断货",
+            sent_at=at,
+            tags=frozenset({"stock_out"}),
+            stock_outs=(baisha.id,),
+        )
+        write_note(
+            session,
+            Record.from_facts(facts, shop.id),
+            manager_id=shop.manager_id,
+            raw_text=facts.raw_text,
+            source="test",
+            recorded_at=at,
+            confirmed_at=at,
+        )
+
+
+async def test_last_week_after_a_stock_out_question_gives_last_weeks_stock_outs(db, clock) -> None:
+    _stock_out_last_week(db, clock)
+    chat = Chat("20001")
+    await chat.say(ActionVisitHistory(), "上个月哪些店断货了", "visit_history")
+    week = text_of(await chat.say(ActionFollowUp(), "上周呢", "follow_up"))
+    # Back to last Monday (11月16日) from Tuesday 11月24日: 9 days, stock-outs still.
+    assert week.splitlines()[0] == t("zh", "visit.stock_outs.header", days=9)
+    assert "• 11月18日 李姐便利店:白沙(硬)" in week
+    assert "陈氏百货" not in week
+    month = text_of(await chat.say(ActionFollowUp(), "最近一个月呢", "follow_up"))
+    assert month.splitlines()[0] == t("zh", "visit.stock_outs.header", days=30)
+    assert "陈氏百货:白沙(精品)" in month and "李姐便利店:白沙(硬)" in month
+    shop = text_of(await chat.say(ActionFollowUp(), "那李姐便利店呢", "follow_up"))
+    assert shop.startswith("李姐便利店最近一次拜访是 11月20日")
+
+
+async def test_what_about_last_week_after_stock_outs_in_english(db, clock) -> None:
+    _stock_out_last_week(db, clock)
+    chat = Chat("20001")
+    await chat.say(ActionVisitHistory(), "which shops had stock-outs last month?", "visit_history")
+    week = text_of(await chat.say(ActionFollowUp(), "what about last week?", "follow_up"))
+    assert week.splitlines()[0] == t("en", "visit.stock_outs.header", days=9)
+    assert "Sister Li's Convenience Store" in week
+    assert "Baisha (Hard)" in week
+    assert "visits from" not in week
+
+
+async def test_last_week_after_a_not_visited_question_lists_shops_not_visited_since(
+    db,
+) -> None:
+    chat = Chat("20001")
+    await chat.say(ActionVisitHistory(), "哪些店超过两周没去了", "visit_history")
+    week = text_of(await chat.say(ActionFollowUp(), "上周呢", "follow_up"))
+    assert week.splitlines()[0] == t("zh", "visit.not_visited.header", days=9)
+    assert "张记烟酒(R001):9 天前" in week  # last visited 11月15日, before last week
+    assert "李姐便利店" not in week  # visited 11月20日
+
+
+def _quota_line(language: str, spec: str, cartons: int) -> str:
+    """The line under a quota policy that gives a 3-star retailer's quota of one product."""
+    item = t(language, "policy.quota_item", spec=spec, cartons=cartons)
+    return t(language, "policy.my_quotas", star=3, quotas=item)
+
+
+async def test_na_zhonghua_ne_after_a_quota_question_gives_zhonghuas_quota(db) -> None:
+    chat = Chat("10001")
+    first = text_of(await chat.say(ActionPolicy(), "软蓝芙蓉王控量多少", "ask_policy"))
+    assert "芙蓉王(软蓝) 4条" in first
+    assert chat.slots["context_topic"] == "policy"
+    follow = text_of(await chat.say(ActionFollowUp(), "那硬中华呢", "follow_up"))
+    assert follow.endswith("\n\n" + _quota_line("zh", "中华(硬)", 5))
+    assert chat.slots["context_products"] == "中华(硬)"
+
+
+async def test_and_zhonghua_after_a_quota_question_in_english(db) -> None:
+    chat = Chat("10001")
+    first = await chat.say(
+        ActionPolicy(), "what is the quota for Furongwang soft blue?", "ask_policy"
+    )
+    assert "Furongwang (Soft Blue): 4 cartons" in text_of(first)
+    follow = text_of(await chat.say(ActionFollowUp(), "and hard Zhonghua?", "follow_up"))
+    assert follow.endswith("\n\n" + _quota_line("en", "Zhonghua (Hard)", 5))
+
+
+async def test_a_policy_follow_up_without_an_earlier_question_asks_what_is_meant(db) -> None:
+    chat = Chat("10001")
+    chat.slots["context_topic"] = "policy"
+    zh = await chat.say(ActionFollowUp(), "那硬中华呢", "follow_up")
+    assert text_of(zh) == t("zh", "context.follow_up.unclear")
+    en = await chat.say(ActionFollowUp(), "and hard Zhonghua?", "follow_up")
+    assert text_of(en) == t("en", "context.follow_up.unclear")
 
 
 # ----------------------------------------------------------------------------- corrections
