@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 # Rasa would otherwise try to send usage data to rasa.com (unreachable here, and not wanted).
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv eval-offdomain eval-dialogue
+.PHONY: help setup setup-browser run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv eval-offdomain eval-dialogue screenshots
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -34,7 +34,18 @@ help: ## List the targets
 	@.venv-rasa/bin/python -m pip install --progress-bar on --no-deps --require-hashes -r requirements/corpora.txt
 	@touch $@
 
-setup: .venv/.installed .venv-rasa/.installed ## Create both environments (only what is missing)
+setup: .venv/.installed .venv-rasa/.installed setup-browser ## Create both environments and install the test browser (only what is missing)
+
+# Headless Chromium for the browser tests and `make screenshots` (Debian's package; Playwright in
+# .venv only drives it, so nothing is downloaded at test time) and fonts for Chinese and emoji.
+# Installed as root the way CI runs, like setup-prod, with an `apt-get update` if the index is old.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei fonts-noto-color-emoji
+setup-browser: ## Install headless Chromium and fonts for Chinese and emoji (apt-get, only when missing)
+	@missing="$$(for p in $(BROWSER_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)"; \
+	if [ -n "$$missing" ]; then echo "installing" $$missing "(apt-get)..."; \
+	  apt-get install -y --no-install-recommends $$missing || \
+	  { apt-get update && apt-get install -y --no-install-recommends $$missing; }; fi
 
 train: setup ## Train the Rasa model if its inputs changed
 	@$(APP) -m scripts.model
@@ -65,6 +76,9 @@ chat: .venv/.installed ## Chat in the terminal as a demo user: make chat USER=10
 
 test: setup train ## Run the whole test suite (unit, PostgreSQL, end-to-end)
 	@$(APP) -m pytest -q
+
+screenshots: setup train ## PNGs of the web chat and the staff reminders page (headless Chromium) in reports/screenshots/
+	@$(APP) -m scripts.screenshots
 
 test-fast: .venv/.installed ## Unit and integration tests only (no Rasa, no end-to-end)
 	@$(APP) -m pytest -q -m "not e2e"

@@ -10,9 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from retail import access
+from retail.clock import SystemClock
 from retail.db import Database
 from retail.i18n import format_money
-from retail.models import Product
+from retail.models import Order, Product
+from retail.orders import current_order
 from scripts.stack import Stack
 from trust import signed_metadata
 
@@ -55,3 +58,20 @@ def post_json(url: str, body: object, headers: dict[str, str] | None = None) -> 
 def rest(stack: Stack, sender: str, text: str) -> tuple[int, list[dict[str, Any]]]:
     """Post a signed message to Rasa's REST webhook as the bot would; (status, replies)."""
     return post_json(f"{stack.rasa_url}/webhooks/rest/webhook", signed_body(stack, sender, text))
+
+
+def current_order_of(session: Any, user: int) -> Order:
+    """A demo user's current order (the e2e database has one for each retailer)."""
+    retailer_id = access.principal_for(session, user).retailer_id
+    assert retailer_id is not None
+    order = current_order(session, retailer_id, clock=SystemClock())
+    assert order is not None
+    return order
+
+
+def quantities(database: Database, user: int) -> dict[str, int]:
+    """The spec -> quantity lines of a demo user's current order, from the database."""
+    with database.session() as session:
+        specs = {p.id: p.spec for p in session.scalars(select(Product))}
+        order = current_order_of(session, user)
+        return {specs[line.product_id]: line.quantity for line in order.lines}

@@ -7,7 +7,6 @@ touches back exactly as they were (lines, windows), whatever happens.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,56 +14,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from retail import access
-from retail.clock import SystemClock
 from retail.db import Database
-from retail.models import Order, OrderAudit, OrderLine, Product
-from retail.orders import current_order
+from retail.models import OrderAudit
 from scripts import model
 from scripts.stack import RASA, ROOT
 from standin import StandinClient
+from tests.e2e.helpers import current_order_of, quantities
 
 pytestmark = pytest.mark.e2e
 
 STORIES = ROOT / "tests" / "stories" / "test_orders.yml"
-
-
-def _order(session: Any, user: int) -> Order:
-    retailer_id = access.principal_for(session, user).retailer_id
-    assert retailer_id is not None
-    order = current_order(session, retailer_id, clock=SystemClock())
-    assert order is not None
-    return order
-
-
-def quantities(database: Database, user: int) -> dict[str, int]:
-    """The spec -> quantity lines of a demo user's current order, from the database."""
-    with database.session() as session:
-        specs = {p.id: p.spec for p in session.scalars(select(Product))}
-        return {specs[line.product_id]: line.quantity for line in _order(session, user).lines}
-
-
-@pytest.fixture
-def restore_orders(e2e_database: Database) -> Iterator[None]:
-    """Put the orders of 10001 and 10002 back as they were after the test."""
-    saved: dict[int, tuple[int, datetime, str, list[tuple[int, int, Any]]]] = {}
-    with e2e_database.session() as session:
-        for user in (10001, 10002):
-            order = _order(session, user)
-            lines = [(line.product_id, line.quantity, line.unit_price) for line in order.lines]
-            saved[user] = (order.id, order.closes_at, order.status, lines)
-    yield
-    with e2e_database.session() as session:
-        for order_id, closes_at, status, lines in saved.values():
-            order = session.get(Order, order_id)
-            assert order is not None
-            order.closes_at, order.status = closes_at, status
-            order.lines.clear()
-            session.flush()
-            order.lines.extend(
-                OrderLine(product_id=pid, quantity=quantity, unit_price=price)
-                for pid, quantity, price in lines
-            )
 
 
 async def say(standin: StandinClient, user: int, text: str) -> dict[str, Any]:
@@ -107,7 +66,7 @@ async def test_a_multi_line_change_is_confirmed_with_a_tap_and_lands_in_the_data
     after = quantities(e2e_database, 10001)
     assert after == {**before, "白沙(硬)": 3, "芙蓉王(硬)": before["芙蓉王(硬)"] + 2}
     with e2e_database.session() as session:
-        order_id = _order(session, 10001).id
+        order_id = current_order_of(session, 10001).id
         audit = session.scalars(
             select(OrderAudit).where(OrderAudit.order_id == order_id).order_by(OrderAudit.id)
         ).all()
@@ -156,7 +115,8 @@ async def test_a_closed_window_refuses_the_change_and_says_when_it_opens(
 ) -> None:
     await standin.add_user(10002, first_name="Li", language_code="zh-hans")
     with e2e_database.session() as session:
-        _order(session, 10002).closes_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+        order = current_order_of(session, 10002)
+        order.closes_at = datetime.now(timezone.utc) - timedelta(minutes=1)
     before = quantities(e2e_database, 10002)
 
     reply = await say(standin, 10002, "白沙加2条")
