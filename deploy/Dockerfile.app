@@ -2,7 +2,13 @@
 FROM python:3.10-slim
 WORKDIR /app
 COPY requirements/app.txt requirements/app.txt
-RUN pip install --no-cache-dir -r requirements/app.txt
+# app.txt holds the voice engines too: pocketsphinx (with its English model) and sherpa-onnx
+# (its wheels bundle onnxruntime and libasound; about 42 MB installed). The import check fails the
+# build, not the bot's start-up, if a wheel does not load on this base image. No speech model is
+# baked in: mount the unpacked sherpa-onnx model folder read-only and point VOICE_MODEL_PATH at it
+# with VOICE_ENGINE=sherpa-onnx (README, "Voice").
+RUN pip install --no-cache-dir -r requirements/app.txt \
+    && python -c "import pocketsphinx, sherpa_onnx, soundfile"
 COPY alembic.ini ./
 COPY retail retail
 COPY lang lang

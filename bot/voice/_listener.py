@@ -26,6 +26,7 @@ from telegram.error import TelegramError
 from bot.voice._audio import SAMPLE_RATE, AudioTooLong, AudioUnreadable, decode_pcm16
 from bot.voice._engines import (
     PocketsphinxTranscriber,
+    SherpaOnnxTranscriber,
     Transcriber,
     Transcript,
     VoiceConfigError,
@@ -36,7 +37,7 @@ from retail.settings import Settings
 log = logging.getLogger(__name__)
 VOICE = "voice"
 DOWNLOAD_TIMEOUT = 30.0
-ENGINES = ("none", "pocketsphinx", "vosk")
+ENGINES = ("none", "pocketsphinx", "vosk", "sherpa-onnx")
 SUFFIXES = {
     "audio/ogg": ".ogg",
     "audio/opus": ".ogg",
@@ -63,6 +64,8 @@ def build_transcriber(settings: Settings) -> Transcriber | None:
         return PocketsphinxTranscriber(rate=SAMPLE_RATE)
     if engine == "vosk":
         return VoskTranscriber(settings.voice_model_path, rate=SAMPLE_RATE)
+    if engine == "sherpa-onnx":
+        return SherpaOnnxTranscriber(settings.voice_model_path, rate=SAMPLE_RATE)
     raise VoiceConfigError(f"VOICE_ENGINE must be one of {', '.join(ENGINES)}; got {engine!r}")
 
 
