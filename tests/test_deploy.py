@@ -156,6 +156,25 @@ def test_the_rasa_image_installs_what_the_rasa_environment_gets() -> None:
     assert (wanted, installed) == ({"requirements/rasa.txt", "requirements/encoder.txt"}, wanted)
 
 
+TEST_TOOLS = ("pytest", "ruff", "mypy", "playwright", "espeakng-loader", "types-")
+"""Names (prefixes) of packages only tests and linting need: requirements/dev.txt."""
+
+
+def _pins(path: Path) -> set[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {line.split("==")[0].lower() for line in lines if "==" in line}
+
+
+def test_the_app_image_installs_the_runtime_requirements_only() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile.app").read_text()
+    assert set(re.findall(r"-r (requirements/\S+)", dockerfile)) == {"requirements/app.txt"}
+    runtime = _pins(ROOT / "requirements" / "app.txt")
+    assert not [name for name in runtime if name.startswith(TEST_TOOLS)]
+    dev = _pins(ROOT / "requirements" / "dev.txt")
+    assert {"pytest", "ruff", "mypy", "playwright"} <= dev
+    assert not runtime & dev  # dev.txt holds only what the tools add
+
+
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 
