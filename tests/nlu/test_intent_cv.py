@@ -1,8 +1,8 @@
-"""The fast intent cross-validation script (scripts/intent_cv.py): what it reads."""
+"""The fast intent cross-validation script (scripts/rasa_venv/intent_cv.py): what it reads."""
 
 from __future__ import annotations
 
-from scripts.intent_cv import load_examples, lookup_tables, plain_text
+from scripts.rasa_venv.intent_cv import load_examples, lookup_tables, plain_text
 
 
 def test_annotations_are_stripped_to_the_words_a_user_types() -> None:

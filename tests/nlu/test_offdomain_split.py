@@ -1,7 +1,7 @@
 """The off-domain measurement is honest: what it measures was never trained on.
 
-scripts/eval_offdomain.py splits a public chit-chat corpus by topic: the held-out topics are
-measured, the others are out_of_scope examples of the intent model (data/offdomain/). The
+scripts/rasa_venv/eval_offdomain.py splits a public chit-chat corpus by topic: the held-out
+topics are measured, the others are out_of_scope examples of the intent model (data/offdomain/). The
 corpus is installed in the Rasa environment only, so the check runs there.
 """
 
@@ -17,7 +17,9 @@ from scripts.stack import ROOT
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 SCRIPT = """
 import json
-from scripts.eval_offdomain import CORPUS_LANGUAGES, TRAINING_DIR, corpus_messages, held_out
+from scripts.rasa_venv.eval_offdomain import (
+    CORPUS_LANGUAGES, TRAINING_DIR, corpus_messages, held_out,
+)
 trained = set()
 for path in TRAINING_DIR.glob("*.txt"):
     trained |= {l.strip() for l in path.read_text().splitlines() if not l.startswith("#")}

@@ -13,7 +13,7 @@ Prints per language the macro-F1, the weakest intents, the most confused pairs a
 ``--show N``, up to N misclassified examples per pair.
 
 Runs in the Rasa environment (Jieba and scikit-learn): ``.venv-rasa/bin/python -m
-scripts.intent_cv``.
+scripts.rasa_venv.intent_cv``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import yaml
 from lang.splitting import split_numerals
 from nlu.intents import Gazetteer, IntentModel
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("zh", "en")
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\((?:\w+)\)|\[([^\]]+)\]\{[^}]*\}")
 

