@@ -93,3 +93,19 @@ def test_the_server_will_not_start_without_a_secret() -> None:
         timeout=60,
     )
     assert (result.returncode, "ACTION_SERVER_TOKEN" in result.stderr) == (2, True)
+
+
+def test_only_the_rasa_version_this_server_is_built_for_goes_unwarned() -> None:
+    import warnings
+
+    from rasa_sdk.utils import check_version_compatibility
+
+    from actions.server import build_app
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build_app(TOKEN)
+        check_version_compatibility("3.6.21")
+        assert caught == []
+        check_version_compatibility("3.7.0")
+        assert "might not be compatible" in str(caught[-1].message)
