@@ -326,16 +326,24 @@ def _typed_days(kind: str, asked: FollowUp, text: str, now: datetime) -> int | N
 
 
 def _typed_visits(turn: Turn, kind: str, asked: FollowUp) -> Reply:
-    """The typed visit question asked again over the follow-up's period (as
-    ActionVisitHistory answers it: these questions look a number of days back, or ahead)."""
+    """The typed visit question asked again over the follow-up's period, as
+    ActionVisitHistory answers it: stock-outs and fakes over the period's days (上周呢: last
+    Monday to Sunday), the others a number of days back, or ahead."""
     require_manager(turn.principal)
-    days = _typed_days(kind, asked, user_text(turn), sent_at(turn))
+    text, now = user_text(turn), sent_at(turn)
+    if kind in (STOCK_OUTS, COUNTERFEITS) and days_said(text) is None and asked.period:
+        if to_shanghai(asked.period.start).date() > to_shanghai(now).date():
+            return _unclear(turn)
+        span = _days(asked.period, now)
+        answer = ActionVisitHistory.sightings(turn, kind, None, span=span)
+        return Reply(texts=[answer], events=remember(VISIT_HISTORY))
+    days = _typed_days(kind, asked, text, now)
     if days is None:
         return _unclear(turn)
     if kind == NOT_VISITED:
-        text = ActionVisitHistory.not_visited(turn, days)
+        answer = ActionVisitHistory.not_visited(turn, days)
     elif kind == FOLLOW_UPS:
-        text = render_follow_ups(turn, days)
+        answer = render_follow_ups(turn, days)
     else:
-        text = ActionVisitHistory.sightings(turn, kind, days)
-    return Reply(texts=[text], events=remember(VISIT_HISTORY))
+        answer = ActionVisitHistory.sightings(turn, kind, days)
+    return Reply(texts=[answer], events=remember(VISIT_HISTORY))

@@ -533,7 +533,8 @@ class ActionVisitHistory(RetailAction):
         elif query.kind == FOLLOW_UPS:
             reply = Reply(texts=[render_follow_ups(turn, query.days)])
         elif query.kind in (STOCK_OUTS, COUNTERFEITS):
-            reply = Reply(texts=[self.sightings(turn, query.kind, query.days)])
+            span = (query.start, query.end) if query.start and query.end else None
+            reply = Reply(texts=[self.sightings(turn, query.kind, query.days, span=span)])
         else:
             start, end = period_of(query.start, query.end, clock=turn.clock)
             return Reply(
@@ -579,15 +580,26 @@ class ActionVisitHistory(RetailAction):
         return "\n".join(lines)
 
     @staticmethod
-    def sightings(turn: Turn, kind: str, asked: int | None) -> str:
-        """Stock-outs or suspected fakes (``kind``) seen in the last ``asked`` days."""
+    def sightings(
+        turn: Turn, kind: str, asked: int | None, *, span: tuple[date, date] | None = None
+    ) -> str:
+        """Stock-outs or suspected fakes (``kind``) seen on the days of ``span`` (a period the
+        question named: 上个月), else in the last ``asked`` days (or the kind's default)."""
         finder = stock_outs if kind == STOCK_OUTS else counterfeit_reports
-        rows = finder(turn.session, turn.principal, clock=turn.clock, days=asked)
-        days = asked or (STOCK_OUT_DAYS if kind == STOCK_OUTS else COUNTERFEIT_DAYS)
         prefix = "visit.stock_outs" if kind == STOCK_OUTS else "visit.counterfeits"
+        if span is not None:
+            rows = finder(
+                turn.session, turn.principal, clock=turn.clock, start=span[0], end=span[1]
+            )
+            days = {"start": _day(span[0], turn.language), "end": _day(span[1], turn.language)}
+            none, header = f"{prefix}.none_period", f"{prefix}.header_period"
+        else:
+            rows = finder(turn.session, turn.principal, clock=turn.clock, days=asked)
+            days = {"days": asked or (STOCK_OUT_DAYS if kind == STOCK_OUTS else COUNTERFEIT_DAYS)}
+            none, header = f"{prefix}.none", f"{prefix}.header"
         if not rows:
-            return turn.t(f"{prefix}.none", days=days)
-        lines = [turn.t(f"{prefix}.header", days=days)]
+            return turn.t(none, **days)
+        lines = [turn.t(header, **days)]
         for row in rows[:30]:
             product = (
                 _product(turn, StockLine(row.product.spec, row.product.name_en, None))

@@ -30,7 +30,9 @@ _NOT_VISITED = re.compile(
     re.IGNORECASE,
 )
 _FOLLOW_UPS = re.compile(r"跟进|待办|答应|follow(?:\s|-)?ups?|promised|to-?dos?", re.IGNORECASE)
-_STOCK_OUTS = re.compile(r"断货|缺货|没货|stock(?:\s|-)?outs?|out of stock|sold out", re.I)
+_STOCK_OUTS = re.compile(
+    r"断货|断了货|断过货|卖断|缺货|没货|stock(?:\s|-)?outs?|out of stock|sold out", re.I
+)
 _COUNTERFEITS = re.compile(r"假烟|疑似假|调包|counterfeits?|fakes?", re.IGNORECASE)
 _LAST = re.compile(r"上次|上一次|最近一次|最后一次|last (?:time|visit)|last visited|when did", re.I)
 _DAYS = re.compile(rf"({_NUM})\s*(天|日|周|个?星期|个?礼拜|个?月|days?|weeks?|months?)", re.I)
@@ -42,7 +44,8 @@ class HistoryQuery:
     """Which visit question a message asks, with its day count or its span of days.
 
     ``days`` is how far back (or, for follow-ups, ahead) the question looks when it says so
-    (None: the caller's default); ``start``/``end`` are the days of a period, both inclusive.
+    (None: the caller's default); ``start``/``end`` are the days of a period, both inclusive:
+    the visits of a period, or the stock-outs and fakes seen in the period a question names.
     """
 
     kind: str
@@ -87,20 +90,31 @@ def read_history_query(
     """
     today = to_shanghai(now).date()
     days = days_said(text)
+
+    def span() -> tuple[date, date] | None:
+        value = period or _RESOLVER.resolve(text, now=now, prefer="past")
+        return _period(value, today) if value is not None else None
+
+    def sightings(kind: str) -> HistoryQuery:
+        # 上个月哪些店断货了: that month's days; 最近两周: a count back from today.
+        days_of = span() if days is None else None
+        if days_of is None:
+            return HistoryQuery(kind, days=days)
+        return HistoryQuery(kind, start=days_of[0], end=days_of[1])
+
     if _NOT_VISITED.search(text) and not names_shop:
         return HistoryQuery(NOT_VISITED, days=days)
     if _FOLLOW_UPS.search(text):
         return HistoryQuery(FOLLOW_UPS, days=days)
     if _STOCK_OUTS.search(text) and not names_shop:
-        return HistoryQuery(STOCK_OUTS, days=days)
+        return sightings(STOCK_OUTS)
     if _COUNTERFEITS.search(text) and not names_shop:
-        return HistoryQuery(COUNTERFEITS, days=days)
+        return sightings(COUNTERFEITS)
     if names_shop or _LAST.search(text):
         return HistoryQuery(LAST_VISIT)
     if days is not None:
         return HistoryQuery(PERIOD, days=days, start=today - timedelta(days=days - 1), end=today)
-    value = period or _RESOLVER.resolve(text, now=now, prefer="past")
-    span = _period(value, today) if value is not None else None
-    if span is not None:
-        return HistoryQuery(PERIOD, start=span[0], end=span[1])
+    days_of = span()
+    if days_of is not None:
+        return HistoryQuery(PERIOD, start=days_of[0], end=days_of[1])
     return HistoryQuery(PERIOD)

@@ -213,11 +213,24 @@ def follow_ups_due(
 
 
 def _sightings(
-    session: Session, principal: Principal, kind: str, *, days: int, clock: Clock
+    session: Session,
+    principal: Principal,
+    kind: str,
+    *,
+    clock: Clock,
+    days: int,
+    start: date | None,
+    end: date | None,
 ) -> list[Sighting]:
     shops = {shop.id: shop for shop in visible_retailers(session, principal)}
     products = {p.id: p for p in load_catalog(session)}
-    since = clock.now() - timedelta(days=days)
+    if start is not None and end is not None:
+        since, until = _bounds(start, end)
+    else:
+        since, until = clock.now() - timedelta(days=days), None
+    window = [VisitNote.visited_at >= since]
+    if until is not None:
+        window.append(VisitNote.visited_at < until)
     rows = session.execute(
         select(VisitFinding, VisitNote)
         .join(VisitNote, VisitNote.id == VisitFinding.note_id)
@@ -225,7 +238,7 @@ def _sightings(
             VisitFinding.kind == kind,
             VisitNote.status == SAVED,
             VisitNote.retailer_id.in_(list(shops)),
-            VisitNote.visited_at >= since,
+            *window,
         )
         .order_by(VisitNote.visited_at.desc(), VisitFinding.id)
     )
@@ -241,26 +254,40 @@ def _sightings(
 
 
 def stock_outs(
-    session: Session, principal: Principal, *, clock: Clock, days: int | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    clock: Clock,
+    days: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> list[Sighting]:
-    """Stock-outs reported on saved visits in the last ``days`` days (default
+    """Stock-outs reported on saved visits between ``start`` and ``end`` (days in Shanghai,
+    inclusive) when both are given, else in the last ``days`` days (default
     :data:`STOCK_OUT_DAYS`), newest first."""
     require_manager(principal)
     days = STOCK_OUT_DAYS if days is None else days
-    return _sightings(session, principal, STOCK_OUT, days=days, clock=clock)
+    return _sightings(session, principal, STOCK_OUT, clock=clock, days=days, start=start, end=end)
 
 
 def counterfeit_reports(
-    session: Session, principal: Principal, *, clock: Clock, days: int | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    clock: Clock,
+    days: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> list[Sighting]:
-    """Suspected fakes flagged on visits in the last ``days`` days (default
-    :data:`COUNTERFEIT_DAYS`): the list handed to the monopoly officer (专卖管理员).
+    """Suspected fakes flagged on visits between ``start`` and ``end`` when both are given,
+    else in the last ``days`` days (default :data:`COUNTERFEIT_DAYS`): the list handed to the
+    monopoly officer (专卖管理员).
 
     Staff see every shop's; a manager sees their territory's.
     """
     require_manager(principal)
     days = COUNTERFEIT_DAYS if days is None else days
-    return _sightings(session, principal, COUNTERFEIT, days=days, clock=clock)
+    return _sightings(session, principal, COUNTERFEIT, clock=clock, days=days, start=start, end=end)
 
 
 def visit_plan(session: Session, principal: Principal, *, clock: Clock) -> list[PlanItem]:

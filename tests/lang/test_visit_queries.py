@@ -46,6 +46,25 @@ def test_history_questions_are_told_apart(text: str, names_shop: bool, kind: str
         ("哪些店超过两周没去了", HistoryQuery(NOT_VISITED, days=14)),
         ("哪些店没去了", HistoryQuery(NOT_VISITED)),
         ("最近两周哪些店断货", HistoryQuery(STOCK_OUTS, days=14)),
+        ("哪些店断货了", HistoryQuery(STOCK_OUTS)),
+        ("最近哪些店断过货", HistoryQuery(STOCK_OUTS)),
+        (
+            "上个月有哪些店断了货",
+            HistoryQuery(STOCK_OUTS, start=date(2026, 10, 1), end=date(2026, 10, 31)),
+        ),
+        (
+            "上个月哪些店断货了",
+            HistoryQuery(STOCK_OUTS, start=date(2026, 10, 1), end=date(2026, 10, 31)),
+        ),
+        (
+            "stock-outs last week",
+            HistoryQuery(STOCK_OUTS, start=date(2026, 11, 16), end=date(2026, 11, 22)),
+        ),
+        (
+            "这个月发现假烟了吗",
+            HistoryQuery(COUNTERFEITS, start=date(2026, 11, 1), end=date(2026, 11, 24)),
+        ),
+        ("下周哪些店会断货", HistoryQuery(STOCK_OUTS)),
         (
             "上周拜访了哪些店",
             HistoryQuery(PERIOD, start=date(2026, 11, 16), end=date(2026, 11, 22)),

@@ -162,6 +162,34 @@ def test_default_spans_of_the_territory_questions(db: Database, clock: FixedCloc
         ]
 
 
+def test_sightings_of_a_named_period_are_those_of_its_days(db: Database, clock: FixedClock) -> None:
+    # 上个月哪些店断货了 means that month's days, not the default span back from today.
+    with db.session() as session:
+        manager = principal_for(session, 20001)
+        [seen] = stock_outs(session, manager, clock=clock, days=30)
+        day = seen.visited_at.astimezone(SHANGHAI).date()
+        assert day == date(2026, 11, 4)
+        inside = stock_outs(session, manager, clock=clock, start=day, end=day)
+        assert [s.retailer.code for s in inside] == ["R004"]
+        month = stock_outs(session, manager, clock=clock, start=date(2026, 11, 1), end=NOW.date())
+        assert [s.retailer.code for s in month] == ["R004"]
+        assert (
+            stock_outs(
+                session, manager, clock=clock, start=date(2026, 10, 1), end=date(2026, 10, 31)
+            )
+            == []
+        )
+        assert (
+            stock_outs(session, manager, clock=clock, start=date(2026, 11, 5), end=NOW.date()) == []
+        )
+        assert (
+            counterfeit_reports(
+                session, manager, clock=clock, start=date(2026, 10, 1), end=date(2026, 10, 31)
+            )
+            == []
+        )
+
+
 def test_export_writes_csv_and_xlsx_with_the_raw_text(
     db: Database, clock: FixedClock, tmp_path: Path
 ) -> None:
