@@ -65,6 +65,7 @@ from lang.visit_queries import (
     NOT_VISITED,
     STOCK_OUTS,
     days_said,
+    period_days,
     read_history_query,
 )
 from retail.catalog import PriceQuestion, resolve_products
@@ -332,9 +333,9 @@ def _typed_visits(turn: Turn, kind: str, asked: FollowUp) -> Reply:
     require_manager(turn.principal)
     text, now = user_text(turn), sent_at(turn)
     if kind in (STOCK_OUTS, COUNTERFEITS) and days_said(text) is None and asked.period:
-        if to_shanghai(asked.period.start).date() > to_shanghai(now).date():
+        span = period_days(asked.period, to_shanghai(now).date())
+        if span is None:  # 下周呢: no visits yet
             return _unclear(turn)
-        span = _days(asked.period, now)
         answer = ActionVisitHistory.sightings(turn, kind, None, span=span)
         return Reply(texts=[answer], events=remember(VISIT_HISTORY))
     days = _typed_days(kind, asked, text, now)

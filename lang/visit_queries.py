@@ -70,7 +70,7 @@ def days_said(text: str) -> int | None:
     return int(count)
 
 
-def _period(value: TimeValue, today: date) -> tuple[date, date] | None:
+def period_days(value: TimeValue, today: date) -> tuple[date, date] | None:
     """The days of a period the question names, up to today (visits are not in the future)."""
     start = value.start.date()
     last = (value.end - timedelta(microseconds=1)).date() if value.end > value.start else start
@@ -93,7 +93,7 @@ def read_history_query(
 
     def span() -> tuple[date, date] | None:
         value = period or _RESOLVER.resolve(text, now=now, prefer="past")
-        return _period(value, today) if value is not None else None
+        return period_days(value, today) if value is not None else None
 
     def sightings(kind: str) -> HistoryQuery:
         # 上个月哪些店断货了: that month's days; 最近两周: a count back from today.

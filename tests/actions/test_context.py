@@ -247,6 +247,13 @@ async def test_last_week_after_a_stock_out_question_gives_last_weeks_stock_outs(
     assert shop.startswith("李姐便利店最近一次拜访是 11月20日")
 
 
+async def test_next_week_after_a_stock_out_question_asks_what_is_meant(db, clock) -> None:
+    chat = Chat("20001")
+    await chat.say(ActionVisitHistory(), "上个月哪些店断货了", "visit_history")
+    later = text_of(await chat.say(ActionFollowUp(), "下周呢", "follow_up"))
+    assert later == t("zh", "context.follow_up.unclear")
+
+
 async def test_what_about_last_week_after_stock_outs_in_english(db, clock) -> None:
     _stock_out_last_week(db, clock)
     chat = Chat("20001")
