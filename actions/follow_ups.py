@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from actions.base import Reply, RetailAction, Turn
 from actions.context import (
@@ -113,13 +113,6 @@ def read_follow_up(turn: Turn, text: str) -> FollowUp:
         period=period,
         shops=shops,
     )
-
-
-def _days(period: TimeValue, now: datetime) -> tuple[date, date]:
-    """The days of a period up to today (visits are not in the future), both inclusive."""
-    today = to_shanghai(now).date()
-    last = (period.end - timedelta(microseconds=1)).date() if period.end > period.start else None
-    return period.start.date(), min(last or period.start.date(), today)
 
 
 def _unclear(turn: Turn) -> Reply:
@@ -261,7 +254,11 @@ class ActionFollowUp(RetailAction):
             return _typed_visits(turn, kind, asked)
         shop = context_shop(turn)
         shops = asked.shops or ((shop.id,) if shop is not None and asked.period else ())
-        days = _days(asked.period, sent_at(turn)) if asked.period else context.period
+        days = context.period
+        if asked.period is not None:
+            days = period_days(asked.period, to_shanghai(sent_at(turn)).date())
+            if days is None:  # 下周呢: no visits yet
+                return Reply(texts=[turn.t("context.follow_up.future_visits")])
         if shops and days is not None:
             return ActionVisitHistory().shop_visits(turn, shops, *days)
         if not shops and asked.period is None:
@@ -335,7 +332,7 @@ def _typed_visits(turn: Turn, kind: str, asked: FollowUp) -> Reply:
     if kind in (STOCK_OUTS, COUNTERFEITS) and days_said(text) is None and asked.period:
         span = period_days(asked.period, to_shanghai(now).date())
         if span is None:  # 下周呢: no visits yet
-            return _unclear(turn)
+            return Reply(texts=[turn.t("context.follow_up.future_visits")])
         answer = ActionVisitHistory.sightings(turn, kind, None, span=span)
         return Reply(texts=[answer], events=remember(VISIT_HISTORY))
     days = _typed_days(kind, asked, text, now)

@@ -247,11 +247,24 @@ async def test_last_week_after_a_stock_out_question_gives_last_weeks_stock_outs(
     assert shop.startswith("李姐便利店最近一次拜访是 11月20日")
 
 
-async def test_next_week_after_a_stock_out_question_asks_what_is_meant(db, clock) -> None:
+async def test_next_week_after_a_stock_out_question_says_it_has_not_come(db, clock) -> None:
     chat = Chat("20001")
     await chat.say(ActionVisitHistory(), "上个月哪些店断货了", "visit_history")
     later = text_of(await chat.say(ActionFollowUp(), "下周呢", "follow_up"))
-    assert later == t("zh", "context.follow_up.unclear")
+    assert later == t("zh", "context.follow_up.future_visits")
+
+
+async def test_next_week_after_the_visits_of_a_week_says_it_has_not_come(db) -> None:
+    chat = Chat("20001")
+    await chat.say(ActionVisitHistory(), "这周拜访了哪些店", "visit_history")
+    later = text_of(await chat.say(ActionFollowUp(), "下周呢", "follow_up"))
+    # Not this week's visits again (the old reading clamped next week to today).
+    assert later == t("zh", "context.follow_up.future_visits")
+    assert chat.slots["context_period"] == "2026-11-23/2026-11-24"
+    english = Chat("20001")
+    await english.say(ActionVisitHistory(), "which shops did i visit this week", "visit_history")
+    later = text_of(await english.say(ActionFollowUp(), "what about next week?", "follow_up"))
+    assert later == t("en", "context.follow_up.future_visits")
 
 
 async def test_what_about_last_week_after_stock_outs_in_english(db, clock) -> None:
