@@ -43,7 +43,7 @@ from nlu.entities import (
     resolve_products,
     resolve_times,
 )
-from nlu.intents import FALLBACK_INTENT, Gazetteer, IntentModel, gated
+from nlu.intents import FALLBACK_INTENT, Gazetteer, IntentModel, gated, unanchored
 from nlu.tokenizer import plain_words
 
 log = logging.getLogger(__name__)
@@ -310,6 +310,7 @@ class LinearIntentClassifier(GraphComponent):
             "action_threshold": 0.0,
             "min_similarity": 0.0,
             "ungated_intents": [],
+            "anchored_intents": [],
             "offdomain_corpus": "",
         }
 
@@ -382,18 +383,31 @@ class LinearIntentClassifier(GraphComponent):
             ranked = [{"name": name, "confidence": p} for name, p in ranking]
             length = int(self._config["ranking_length"])
             ranked = ranked[:length] if length else ranked
-            if self._gated(text, ranking, support):
+            if self._gated(text, ranking, support) or self._unanchored(message, ranking[0][0]):
                 ranked.insert(0, {"name": FALLBACK_INTENT, "confidence": 1.0})
             message.set(INTENT, ranked[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
         return messages
 
+    def _unanchored(self, message: Message, intent: str) -> bool:
+        text = message.get(TEXT) or ""
+        return unanchored(
+            intent,
+            text,
+            [str(e.get("entity")) for e in message.get(ENTITIES, []) or []],
+            self._model.gazetteer.markers(text),
+            anchored=frozenset(self._config["anchored_intents"]),
+        )
+
     def _gated(self, text: str, ranking: list[tuple[str, float]], support: float | None) -> bool:
+        ungated = frozenset(self._config["ungated_intents"])
+        if ranking[0][0] not in ungated and self._model.shorter_than_examples(text, ungated):
+            return True
         return gated(
             ranking,
             support,
             english=detect_language(text) == "en",
             threshold=float(self._config["action_threshold"]),
             min_similarity=float(self._config["min_similarity"]),
-            ungated=frozenset(self._config["ungated_intents"]),
+            ungated=ungated,
         )

@@ -28,6 +28,11 @@ is further than ``min_similarity`` ("how are you feeling" is not a complaint how
 vote). Only English: the encoder (all-MiniLM-L6-v2) was trained on English, and its Chinese
 similarities say little (a name was 0.91 from a set_language example).
 
+Two more checks need no distance: a message with fewer letters than every training example of
+its intent in its language (a bare 钱 is no payment notice:
+:meth:`IntentModel.shorter_than_examples`), and a follow-up that names nothing to follow up
+with (那么你呢, "and you?": :func:`unanchored`).
+
 No Rasa import (nlu/components.py wraps it); it needs scikit-learn and the encoder's wheel
 (requirements/encoder.txt), which both environments have.
 """
@@ -36,9 +41,12 @@ from __future__ import annotations
 
 import pickle
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from lang.follow_ups import read_variant
+from lang.language import detect_language
 
 _DEFAULT_C = 100.0
 FALLBACK_INTENT = "nlu_fallback"
@@ -126,6 +134,7 @@ class IntentModel:
     meaning: bool = True
     _model: Any = field(default=None, repr=False)
     _support: dict[str, Any] = field(default_factory=dict, repr=False)
+    _shortest: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def _pipeline(self) -> Any:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -173,6 +182,7 @@ class IntentModel:
         self._model = self._pipeline()
         self._model.fit(rows, list(intents))
         self._support = _support_vectors(rows, intents) if self.meaning else {}
+        self._shortest = _shortest_examples(texts, intents)
 
     @property
     def is_trained(self) -> bool:
@@ -222,6 +232,20 @@ class IntentModel:
         unit = vector / (np.linalg.norm(vector) or 1.0)
         return float((examples.astype(np.float32) @ unit).max())
 
+    def shorter_than_examples(self, text: str, excluding: frozenset[str] = frozenset()) -> bool:
+        """Whether ``text`` has fewer letters than every training example in its language of
+        every intent but ``excluding`` (the chat intents): no request in the data is one Chinese
+        character (the shortest are 已存, 查账, 订单) or fewer than three English letters
+        ("bal?", "no, 4"), so the model's reading of a bare 钱 is a guess, not something it
+        learned."""
+        language = detect_language(text)
+        lengths = [
+            per_language[language]
+            for intent, per_language in self._shortest.items()
+            if intent not in excluding and language in per_language
+        ]
+        return bool(lengths) and _content_length(text) < min(lengths)
+
     def dumps(self) -> bytes:
         """The trained model as bytes, for the Rasa model storage."""
         return pickle.dumps(
@@ -231,6 +255,7 @@ class IntentModel:
                 "meaning": self.meaning,
                 "model": self._model,
                 "support": self._support,
+                "shortest": self._shortest,
             }
         )
 
@@ -244,6 +269,7 @@ class IntentModel:
             meaning=stored.get("meaning", False),
             _model=stored["model"],
             _support=stored.get("support", {}),
+            _shortest=stored.get("shortest", {}),
         )
 
     def _rows(self, texts: Sequence[str], tokens: Sequence[list[str]]) -> list[Row]:
@@ -284,11 +310,53 @@ def gated(
     return english and support is not None and support < min_similarity
 
 
+ANCHORS = frozenset({"product", "time", "retailer"})
+"""Entity kinds a follow-up can turn on: 那利群呢, 上周呢, 张记呢."""
+
+
+def unanchored(
+    intent: str,
+    text: str,
+    entity_kinds: Iterable[str],
+    markers: Sequence[str],
+    *,
+    anchored: frozenset[str],
+) -> bool:
+    """Whether ``intent`` is one of ``anchored`` (intents that only mean something when the
+    message names what changes: a follow-up) and the message names nothing it could turn on:
+    no product, period or shop entity, no product or shop name (``markers``, the
+    :class:`Gazetteer`'s) and no pack variant (软的, "the soft one"). 那么你呢 or "and you?" is
+    chat, not a follow-up, whatever the n-grams of 那…呢 vote."""
+    if intent not in anchored:
+        return False
+    if ANCHORS.intersection(entity_kinds):
+        return False
+    if {f"__{kind}__" for kind in ANCHORS}.intersection(markers):
+        return False
+    return read_variant(text) is None
+
+
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+def _content_length(text: str) -> int:
+    """Letters, digits and CJK characters in ``text`` (no spaces or punctuation)."""
+    return len(_NOT_LETTERS.sub("", text))
+
+
+def _shortest_examples(texts: Sequence[str], intents: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Per intent and language, the content length of its shortest training example."""
+    shortest: dict[str, dict[str, int]] = {}
+    for text, intent in zip(texts, intents, strict=True):
+        per_language = shortest.setdefault(intent, {})
+        language, length = detect_language(text), _content_length(text)
+        per_language[language] = min(length, per_language.get(language, length))
+    return shortest
+
+
 def _support_vectors(rows: Sequence[Row], intents: Sequence[str]) -> dict[str, Any]:
     """Unit embeddings of each intent's English training examples (float16: about 4 MB)."""
     import numpy as np
-
-    from lang.language import detect_language
 
     grouped: dict[str, list[Any]] = {}
     for (text, _, vector), intent in zip(rows, intents, strict=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.intents import Gazetteer, IntentModel, gated
+from nlu.intents import Gazetteer, IntentModel, gated, unanchored
 
 EXAMPLES = {
     "ask_price": [
@@ -149,3 +149,40 @@ def test_the_off_domain_gate(
     ranking: list[tuple[str, float]], support: float | None, english: bool, stopped: bool
 ) -> None:
     assert gated(ranking, support, english=english, **GATE) is stopped
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "kinds", "markers", "stopped"),
+    [
+        ("follow_up", "那么你呢?", [], [], True),  # nothing to follow up with: chat
+        ("follow_up", "and you?", [], [], True),
+        ("follow_up", "那利群呢", ["product"], ["__product__"], False),
+        ("follow_up", "那利群呢", [], ["__product__"], False),  # the extractor missed the name
+        ("follow_up", "上周呢", ["time"], [], False),
+        ("follow_up", "what about yesterday?", ["time"], [], False),
+        ("follow_up", "张记呢", ["retailer"], [], False),
+        ("follow_up", "那软的呢", [], [], False),  # a pack variant of the product in context
+        ("follow_up", "and the hard pack?", [], [], False),
+        ("ask_price", "多少钱", [], [], False),  # only the anchored intents are judged
+    ],
+)
+def test_a_follow_up_must_name_what_changes(
+    intent: str, text: str, kinds: list[str], markers: list[str], stopped: bool
+) -> None:
+    assert unanchored(intent, text, kinds, markers, anchored=frozenset({"follow_up"})) is stopped
+
+
+def test_a_message_shorter_than_every_request_example_is_out_of_support() -> None:
+    model = _trained()
+    chat = frozenset({"greet"})
+    # the shortest requests: 白沙啥价 (4 characters), "money sent" (9 letters)
+    assert model.shorter_than_examples("钱", chat)
+    assert model.shorter_than_examples("钱?", chat)  # punctuation is no letter
+    assert not model.shorter_than_examples("存好了没", chat)
+    assert model.shorter_than_examples("paid", chat)
+    assert not model.shorter_than_examples("money paid", chat)
+    # counting the chat intents too, 你好 (2) and "hi there" (7) are the floor
+    assert not model.shorter_than_examples("钱存", frozenset())
+    assert model.shorter_than_examples("钱", frozenset())
+    stored = IntentModel.loads(model.dumps())
+    assert stored.shorter_than_examples("钱", chat)
