@@ -119,6 +119,11 @@ def _unclear(turn: Turn) -> Reply:
     return Reply(texts=[turn.t("context.follow_up.unclear")])
 
 
+def _not_yet(turn: Turn) -> Reply:
+    """下周呢 after a visits question: that period has no visits yet."""
+    return Reply(texts=[turn.t("context.follow_up.future_visits")])
+
+
 class ActionFollowUp(RetailAction):
     """Ask the conversation's last topic again with what the follow-up changed."""
 
@@ -257,8 +262,8 @@ class ActionFollowUp(RetailAction):
         days = context.period
         if asked.period is not None:
             days = period_days(asked.period, to_shanghai(sent_at(turn)).date())
-            if days is None:  # 下周呢: no visits yet
-                return Reply(texts=[turn.t("context.follow_up.future_visits")])
+            if days is None:
+                return _not_yet(turn)
         if shops and days is not None:
             return ActionVisitHistory().shop_visits(turn, shops, *days)
         if not shops and asked.period is None:
@@ -331,8 +336,8 @@ def _typed_visits(turn: Turn, kind: str, asked: FollowUp) -> Reply:
     text, now = user_text(turn), sent_at(turn)
     if kind in (STOCK_OUTS, COUNTERFEITS) and days_said(text) is None and asked.period:
         span = period_days(asked.period, to_shanghai(now).date())
-        if span is None:  # 下周呢: no visits yet
-            return Reply(texts=[turn.t("context.follow_up.future_visits")])
+        if span is None:
+            return _not_yet(turn)
         answer = ActionVisitHistory.sightings(turn, kind, None, span=span)
         return Reply(texts=[answer], events=remember(VISIT_HISTORY))
     days = _typed_days(kind, asked, text, now)

@@ -28,10 +28,9 @@ is further than ``min_similarity`` ("how are you feeling" is not a complaint how
 vote). Only English: the encoder (all-MiniLM-L6-v2) was trained on English, and its Chinese
 similarities say little (a name was 0.91 from a set_language example).
 
-Two more checks need no distance: a message with fewer letters than every training example of
-its intent in its language (a bare 钱 is no payment notice:
-:meth:`IntentModel.shorter_than_examples`), and a follow-up that names nothing to follow up
-with (那么你呢, "and you?": :func:`unanchored`).
+Two more checks need no distance: a message with fewer letters than every request example of
+its language (a bare 钱 is no payment notice: :meth:`IntentModel.shorter_than_examples`), and
+a follow-up that names nothing to follow up with (那么你呢, "and you?": :func:`unanchored`).
 
 No Rasa import (nlu/components.py wraps it); it needs scikit-learn and the encoder's wheel
 (requirements/encoder.txt), which both environments have.

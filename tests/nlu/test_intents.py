@@ -181,7 +181,7 @@ def test_a_message_shorter_than_every_request_example_is_out_of_support() -> Non
     assert not model.shorter_than_examples("存好了没", chat)
     assert model.shorter_than_examples("paid", chat)
     assert not model.shorter_than_examples("money paid", chat)
-    # counting the chat intents too, 你好 (2) and "hi there" (7) are the floor
+    # counting the chat intents too, 你好 (2) and "hello" (5) are the floor
     assert not model.shorter_than_examples("钱存", frozenset())
     assert model.shorter_than_examples("钱", frozenset())
     stored = IntentModel.loads(model.dumps())
